@@ -1,0 +1,63 @@
+# fitgen-kit: `make lab` to learn, `make test` to check. Both bootstrap .venv and the offline data.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.fitgen-installed
+CONSTRAINTS := .ci/constraints.txt
+KERNEL := fitgen-kit
+LAB_ARGS ?=
+# Jupyter refuses to run as root (containers, CI) unless told; ordinary users get no extra flag.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+DATASETS := shapes arrows
+DATA_SOURCES := data_scripts/make_shapes.py helpers/shapes.py helpers/datasets.py
+PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: help setup lab test lint unit nbval regen data clean
+
+help:
+	@echo "make lab     set up .venv and data, open JupyterLab on the lessons (LAB_ARGS=... passes through)"
+	@echo "make test    set up, then ruff, unit tests and strict nbval on notebooks/, with durations"
+	@echo "make regen   re-execute the notebooks and write byte-stable outputs (after editing a lesson)"
+	@echo "make data    build the offline datasets under data/"
+	@echo "make clean   remove .venv (data/ stays; delete it by hand if you want it rebuilt)"
+
+setup: $(STAMP)
+
+# (Re)create the venv whenever pyproject.toml or the constraints change, so it never drifts from the pins.
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@command -v $(PYTHON) >/dev/null || { echo "fitgen-kit needs Python 3.11: '$(PYTHON)' was not found. Install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'." >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "fitgen-kit needs Python 3.11, but $(PYTHON) is $$($(PYTHON) --version). Run 'make PYTHON=/path/to/python3.11 ...'." >&2; exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))" >/dev/null
+	@touch $(STAMP)
+	@echo "installed into $(VENV) ($$(du -sh $(VENV) | cut -f1)); Jupyter kernel '$(KERNEL)' registered"
+
+data: $(foreach name,$(DATASETS),data/$(name)/manifest.json)
+
+data/%/manifest.json: $(DATA_SOURCES) | $(STAMP)
+	$(BIN)/python data_scripts/make_shapes.py --kind $* --quiet
+
+lab: setup data
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
+
+lint: setup
+	$(BIN)/ruff check helpers data_scripts tests notebooks
+	$(BIN)/ruff format --check helpers data_scripts tests notebooks
+
+unit: setup data
+	$(BIN)/python -m pytest tests --durations=10
+
+nbval: setup data
+	$(BIN)/python -m pytest notebooks $(PYTEST_NOTEBOOKS) --durations=10
+
+test: setup data lint
+	$(BIN)/python -m pytest tests notebooks $(PYTEST_NOTEBOOKS) -p tests.notebook_budget --durations=15
+
+regen: setup data
+	$(BIN)/python tests/regen_notebooks.py $(NOTEBOOKS)
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,235 @@
+"""Write, find and describe the offline datasets in the ``flow_from_directory`` layout.
+
+``data/<name>/{train,val,test}/<class>/<class>_<index>.jpg`` plus ``manifest.json`` (counts, image
+size, seed and a digest of every file). Lessons call :func:`ensure_dataset`, which builds a missing
+dataset in a few seconds, so each lesson runs alone on a fresh clone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from helpers.shapes import KINDS, draw_image
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_ENVIRONMENT_VARIABLE = "FITGEN_DATA"
+MANIFEST_NAME = "manifest.json"
+PARTIAL_MARKER = ".fitgen-partial"  # present while a build runs: an interrupted build may be redone
+SPLITS = ("train", "val", "test")
+SPLIT_NUMBERS = {split: number for number, split in enumerate(SPLITS)}
+
+
+class DatasetError(Exception):
+    """A dataset cannot be written or read; the message names the folder and the fix."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What to build: the kind of images, how many per class in each split, their size and seed."""
+
+    kind: str = "shapes"
+    train: int = 500
+    val: int = 100
+    test: int = 100
+    size: int = 128
+    seed: int = 42
+    jpeg_quality: tuple[int, int] = field(default=(70, 95))
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise DatasetError(f"Unknown dataset kind {self.kind!r}; choose one of {sorted(KINDS)}.")
+        for split in SPLITS:
+            count = getattr(self, split)
+            if not isinstance(count, int) or count < 1:
+                raise DatasetError(f"--{split} must be a whole number of images per class >= 1, got {count!r}.")
+        if not 16 <= self.size <= 1024:
+            raise DatasetError(f"--size must be between 16 and 1024 pixels, got {self.size}.")
+        if self.seed < 0:
+            raise DatasetError(f"--seed must be zero or positive, got {self.seed}.")
+
+    @property
+    def classes(self) -> tuple[str, str]:
+        return KINDS[self.kind]
+
+    def per_class(self, split: str) -> int:
+        return int(getattr(self, split))
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_class(split) for split in SPLITS) * len(self.classes)
+
+
+DEFAULT_SPECS: dict[str, DatasetSpec] = {
+    "shapes": DatasetSpec(kind="shapes", train=500, val=100, test=100),
+    "arrows": DatasetSpec(kind="arrows", train=200, val=50, test=50),
+}
+
+
+def data_root() -> Path:
+    """The folder that holds the datasets: ``$FITGEN_DATA`` if set, else ``data/`` in the repository."""
+    configured = os.environ.get(DATA_ENVIRONMENT_VARIABLE)
+    return Path(configured).expanduser() if configured else REPO_ROOT / "data"
+
+
+def image_bytes(spec: DatasetSpec, split: str, class_number: int, index: int) -> bytes:
+    """The JPEG bytes of one image; depends only on the spec and the image's position."""
+    rng = np.random.default_rng([spec.seed, SPLIT_NUMBERS[split], class_number, index])
+    image = draw_image(spec.classes[class_number], rng, spec.size)
+    low, high = spec.jpeg_quality
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=int(rng.integers(low, high + 1)))
+    return buffer.getvalue()
+
+
+def planned_files(spec: DatasetSpec) -> list[tuple[str, int, int, str]]:
+    """Every file of a dataset as (split, class number, index, relative path), in writing order."""
+    return [
+        (split, number, index, f"{split}/{name}/{name}_{index:04d}.jpg")
+        for split in SPLITS
+        for number, name in enumerate(spec.classes)
+        for index in range(spec.per_class(split))
+    ]
+
+
+def digest_files(root: Path, relative_paths: Iterable[str]) -> str:
+    """One SHA-256 over the names and contents of the given files, in sorted order."""
+    digest = hashlib.sha256()
+    for relative in sorted(relative_paths):
+        digest.update(relative.encode())
+        digest.update(hashlib.sha256((root / relative).read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def read_manifest(target: Path) -> dict | None:
+    """The manifest of a dataset this kit wrote, or ``None`` if there is none (or it is unreadable)."""
+    try:
+        return json.loads((target / MANIFEST_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _check_target(target: Path, spec: DatasetSpec, force: bool) -> str:
+    """Decide what to do with ``target``: 'create', 'present' or 'replace'; refuse anything unsafe."""
+    if target.exists() and not target.is_dir():
+        raise DatasetError(f"{target} exists and is a file, not a folder; choose another --out.")
+    if not target.exists() or not any(target.iterdir()):
+        return "create"
+    if (target / PARTIAL_MARKER).exists():
+        return "replace"
+    manifest = read_manifest(target)
+    if manifest is None:
+        if force:
+            return "replace"
+        raise DatasetError(
+            f"{target} is not empty and was not made by this script (no {MANIFEST_NAME}); "
+            "nothing was written. Choose an empty --out folder, or pass --force to write into it anyway."
+        )
+    if manifest.get("spec") == _spec_record(spec) and not force:
+        # Same settings: nothing to do, unless the drawing code changed since (then the data is stale).
+        return "present" if manifest.get("generator") == generator_digest() else "replace"
+    if not force:
+        raise DatasetError(
+            f"{target} holds a dataset made with other settings ({manifest.get('spec')}); nothing was "
+            "written. Pass --force to replace it, or choose another --out folder."
+        )
+    return "replace"
+
+
+def _spec_record(spec: DatasetSpec) -> dict:
+    record = asdict(spec)
+    record["jpeg_quality"] = list(spec.jpeg_quality)
+    return record
+
+
+def generator_digest() -> str:
+    """A short digest of the drawing code: data made by an older version of it is rebuilt."""
+    source = (Path(__file__).parent / "shapes.py").read_bytes()
+    return hashlib.sha256(source).hexdigest()[:16]
+
+
+def _remove_previous(target: Path) -> None:
+    """Delete only the files an earlier run of this script listed in its manifest."""
+    manifest = read_manifest(target) or {}
+    for relative in manifest.get("files", []):
+        (target / relative).unlink(missing_ok=True)
+    (target / MANIFEST_NAME).unlink(missing_ok=True)
+
+
+def write_dataset(
+    target: Path,
+    spec: DatasetSpec,
+    force: bool = False,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> dict:
+    """Build the dataset described by ``spec`` in ``target`` and return its manifest.
+
+    Does nothing (and returns the existing manifest) when the same dataset is already there.
+    Never touches a non-empty folder it did not create unless ``force`` is true, and even then
+    only overwrites files with the names it writes.
+    """
+    target = Path(target)
+    action = _check_target(target, spec, force)
+    if action == "present":
+        return dict(read_manifest(target) or {}, status="already present")
+    if action == "replace":
+        _remove_previous(target)
+    target.mkdir(parents=True, exist_ok=True)
+    marker = target / PARTIAL_MARKER
+    marker.write_text("build in progress; rerun the script to finish it\n")
+    files = planned_files(spec)
+    for split, number, index, relative in progress(files) if progress else files:
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(image_bytes(spec, split, number, index))
+    relative_paths = [relative for *_, relative in files]
+    manifest = {
+        "name": target.name,
+        "spec": _spec_record(spec),
+        "classes": list(spec.classes),
+        "counts": {split: {name: spec.per_class(split) for name in spec.classes} for split in SPLITS},
+        "image_size": [spec.size, spec.size],
+        "generator": generator_digest(),
+        "total": spec.total,
+        "sha256": digest_files(target, relative_paths),
+        "files": relative_paths,
+    }
+    (target / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n")
+    marker.unlink()
+    return dict(manifest, status="written")
+
+
+def describe_manifest(manifest: dict) -> str:
+    """A short, stable, human-readable summary of a manifest (what the script and lesson 00 print)."""
+    lines = [
+        f"{manifest['name']}: {manifest['total']} images of {manifest['image_size'][0]}x"
+        f"{manifest['image_size'][1]} px, seed {manifest['spec']['seed']}, sha256 {manifest['sha256'][:12]}"
+    ]
+    for split, counts in manifest["counts"].items():
+        per_class = ", ".join(f"{name} {count}" for name, count in counts.items())
+        lines.append(f"  {split:<5} {per_class}")
+    return "\n".join(lines)
+
+
+def ensure_dataset(name: str = "shapes") -> Path:
+    """Path of a default dataset under :func:`data_root`, building it first if it is missing."""
+    if name not in DEFAULT_SPECS:
+        raise DatasetError(f"No default dataset called {name!r}; choose one of {sorted(DEFAULT_SPECS)}.")
+    target = data_root() / name
+    write_dataset(target, DEFAULT_SPECS[name])
+    return target
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the repository when inside it (stable across checkouts), else as given."""
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,131 @@
+"""Start-up for every lesson: a quiet TensorFlow import, fixed threads, seeds and determinism.
+
+TensorFlow 2.21 writes oneDNN, cudart and absl lines straight to file descriptor 2 even with
+``TF_CPP_MIN_LOG_LEVEL=3``; the only reliable silencer is pointing fd 2 at /dev/null while the
+C++ libraries load. Thread counts must be fixed before the first TensorFlow op, so this runs first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import random
+import sys
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+
+DEFAULT_SEED = 42
+DEFAULT_THREADS = 2
+
+# Known, harmless deprecation spam, filtered by message so that anything new still shows.
+NOISY_WARNING_MESSAGES = (
+    r".*scipy\.ndimage\.interpolation.*",  # legacy ImageDataGenerator, once per augmented image
+    r".*`fit_generator` is deprecated.*",  # shown once by the lesson that demonstrates it
+    r".*np\.find_common_type is deprecated.*",
+    r".*Your `PyDataset` class should call `super\(\).__init__\(\*\*kwargs\)`.*",
+)
+
+_QUIET_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",  # C++ INFO/WARNING/ERROR lines
+    "TF_ENABLE_ONEDNN_OPTS": "1",  # keep oneDNN on (faster); its banner is silenced below
+    "ABSL_MIN_LOG_LEVEL": "3",
+    "GRPC_VERBOSITY": "ERROR",
+    "KERAS_BACKEND": "tensorflow",
+    "PYTHONHASHSEED": "0",
+}
+
+
+@dataclass(frozen=True)
+class LessonRuntime:
+    """What :func:`setup_lesson` configured; its ``str`` is the one line a lesson prints."""
+
+    tensorflow_version: str
+    keras_version: str
+    device: str
+    seed: int
+    threads: int
+
+    def __str__(self) -> str:
+        return (
+            f"fitgen-kit ready: TensorFlow {self.tensorflow_version}, Keras {self.keras_version}, "
+            f"{self.device}, seed {self.seed}, {self.threads} threads, deterministic ops"
+        )
+
+
+@contextlib.contextmanager
+def silenced_stderr_fd() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null inside the block (C++ log lines bypass ``sys.stderr``)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def quiet_import(name: str) -> ModuleType:
+    """Import a TensorFlow-family module (``tensorflow``, ``keras``, ``tf_keras``) without log noise."""
+    for key, value in _QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    if name in sys.modules:
+        return sys.modules[name]
+    with silenced_stderr_fd():
+        module = importlib.import_module(name)
+    if name in ("tensorflow", "tf_keras"):
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+        module_tf = sys.modules["tensorflow"]
+        module_tf.get_logger().setLevel("ERROR")
+    return module
+
+
+def filter_known_warnings() -> None:
+    """Hide the deprecation messages every legacy-generator lesson would otherwise print per image."""
+    for message in NOISY_WARNING_MESSAGES:
+        warnings.filterwarnings("ignore", message=message)
+
+
+def set_seeds(seed: int = DEFAULT_SEED) -> None:
+    """Seed Python, NumPy and TensorFlow/Keras so that a rerun draws the same numbers."""
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    keras = quiet_import("keras")
+    keras.utils.set_random_seed(seed)
+
+
+def setup_lesson(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS) -> LessonRuntime:
+    """Prepare a lesson kernel: quiet imports, fixed threads, seeds, op determinism, warning filters.
+
+    Call it once, in the first code cell, before anything touches TensorFlow.
+    """
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}.")
+    filter_known_warnings()
+    tf = quiet_import("tensorflow")
+    keras = quiet_import("keras")
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        current = tf.config.threading.get_intra_op_parallelism_threads()
+        if current != threads:
+            raise RuntimeError(
+                f"TensorFlow already runs with {current} threads; thread counts can only be set "
+                "before the first TensorFlow operation. Restart the kernel and run the setup cell first."
+            ) from None
+    set_seeds(seed)
+    tf.config.experimental.enable_op_determinism()
+    gpus = tf.config.list_physical_devices("GPU")
+    device = f"{len(gpus)} GPU" if gpus else "CPU only"
+    return LessonRuntime(tf.__version__, keras.__version__, device, seed, threads)

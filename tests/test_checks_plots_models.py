@@ -1,0 +1,75 @@
+"""Exercise checks, plotting helpers and the kit's CNN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from helpers.checks import NotYetError, check_equal
+from helpers.images import ImageFolderError
+from helpers.plots import plot_accuracy, show_samples
+
+
+def test_check_equal_accepts_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_equal("Exercise 0", 100, 100, hint="h") is None
+    assert capsys.readouterr().out == "Exercise 0: correct (100).\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (None, "not answered yet"),
+        (..., "not answered yet"),
+        (99, "99 is not right yet. Look"),
+        ("100", "expected a int, got str"),
+    ],
+)
+def test_check_equal_rejects_without_revealing(answer: object, message: str) -> None:
+    with pytest.raises(NotYetError, match=message) as error:
+        check_equal("Exercise 0", answer, 100, hint="Look in the manifest.")
+    assert "100" not in str(error.value).replace("'100'", "")  # the expected value is never shown
+
+
+def test_show_samples_returns_what_it_drew(tiny_dataset: Path) -> None:
+    shown = show_samples(tiny_dataset / "train", per_class=3, target_size=(24, 24))
+    assert shown == {name: [f"{name}_{i:04d}.jpg" for i in range(3)] for name in ("circle", "square")}
+    figure = plt.gcf()
+    assert figure._suptitle.get_text() == "First 3 images per class in train/"
+    plt.close("all")
+
+
+def test_show_samples_bad_input(tmp_path: Path, tiny_dataset: Path) -> None:
+    with pytest.raises(ValueError, match="per_class must be at least 1"):
+        show_samples(tiny_dataset / "train", per_class=0)
+    with pytest.raises(ImageFolderError, match="is not a folder"):
+        show_samples(tmp_path / "missing")
+
+
+def test_plot_accuracy_rows_and_labels() -> None:
+    rows = plot_accuracy([0.5, 0.91234], [0.45, 0.9], "t")
+    assert rows == [(1, 0.5, 0.45), (2, 0.912, 0.9)]
+    axis = plt.gcf().axes[0]
+    assert (axis.get_title(), axis.get_xlabel(), axis.get_ylabel()) == ("t", "epoch", "accuracy")
+    plt.close("all")
+    with pytest.raises(ValueError, match="equal length"):
+        plot_accuracy([0.5], [], "t")
+
+
+def test_small_cnn_shape_and_quick_train() -> None:
+    from helpers.models import quick_train, small_cnn
+    from helpers.runtime import set_seeds
+
+    model = small_cnn(32)
+    assert model.output_shape == (None, 1) and model.layers[-1].activation.__name__ == "sigmoid"
+    set_seeds(0)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(16, 32, 32, 3), dtype=np.uint8)
+    y = (np.arange(16) % 2).astype("float32")
+    result = quick_train((x, y), (x, y), epochs=2, batch_size=8)
+    assert len(result.train_accuracy) == len(result.val_accuracy) == 2
+    assert 0.0 <= result.final_val_accuracy <= 1.0 and result.seconds > 0
+    with pytest.raises(ValueError, match="epochs and batch_size must be at least 1"):
+        quick_train((x, y), (x, y), epochs=0)

@@ -1,0 +1,117 @@
+"""setup_lesson: a quiet import (nothing on stderr), fixed threads, seeds, and clear errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from helpers.runtime import LessonRuntime, filter_known_warnings, silenced_stderr_fd
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("TF_", "KERAS"))}
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=environment, timeout=120
+    )
+
+
+def test_setup_lesson_is_silent_and_prints_one_line() -> None:
+    result = run_python(
+        """
+        from helpers.runtime import setup_lesson
+        runtime = setup_lesson(seed=3, threads=2)
+        print(runtime)
+        import tensorflow as tf
+        threading = tf.config.threading
+        print(threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads())
+        print(tf.random.uniform([2], seed=1).numpy().round(4).tolist())
+        import numpy as np
+        print(np.random.rand())
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no oneDNN, cudart or absl lines
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("fitgen-kit ready: TensorFlow 2.21.0, Keras 3.15.1, ")
+    assert lines[0].endswith("seed 3, 2 threads, deterministic ops")
+    assert lines[1] == "2 2"
+    again = run_python(
+        """
+        from helpers.runtime import setup_lesson
+        setup_lesson(seed=3, threads=2)
+        import tensorflow as tf, numpy as np
+        print(tf.random.uniform([2], seed=1).numpy().round(4).tolist())
+        print(np.random.rand())
+        """
+    )
+    assert again.stdout.splitlines() == lines[2:4]  # same seed, same draws
+
+
+def test_plain_import_is_noisy_which_is_why_the_helper_exists() -> None:
+    result = run_python("import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import tensorflow")
+    assert result.returncode == 0
+    assert "oneDNN" in result.stderr or "absl" in result.stderr or "cuda" in result.stderr
+
+
+def test_tf_keras_import_is_silent_too() -> None:
+    result = run_python(
+        """
+        from helpers.runtime import quiet_import, setup_lesson
+        setup_lesson()
+        tf_keras = quiet_import("tf_keras")
+        print(tf_keras.__version__)
+        """
+    )
+    assert (result.returncode, result.stderr, result.stdout.strip()) == (0, "", "2.21.0")
+
+
+def test_threads_after_first_op_give_a_clear_message() -> None:
+    result = run_python(
+        """
+        from helpers.runtime import quiet_import, setup_lesson
+        tf = quiet_import("tensorflow")
+        tf.constant(1.0) + 1.0
+        setup_lesson(threads=1)
+        """
+    )
+    assert result.returncode != 0
+    assert "Restart the kernel and run the setup cell first" in result.stderr
+
+
+def test_zero_threads_refused() -> None:
+    from helpers.runtime import setup_lesson
+
+    with pytest.raises(ValueError, match="threads must be at least 1, got 0"):
+        setup_lesson(threads=0)
+
+
+def test_silenced_stderr_fd_hides_c_level_writes_and_restores(capfd: pytest.CaptureFixture[str]) -> None:
+    with silenced_stderr_fd():
+        os.write(2, b"hidden\n")
+    os.write(2, b"visible\n")
+    assert capfd.readouterr().err == "visible\n"
+
+
+def test_known_warnings_are_filtered_others_are_not() -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filter_known_warnings()
+        warnings.warn(
+            "Please use `affine_transform` from the `scipy.ndimage` namespace; the "
+            "`scipy.ndimage.interpolation` namespace is deprecated",
+            DeprecationWarning,
+            stacklevel=1,
+        )
+        warnings.warn("something new", DeprecationWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["something new"]
+
+
+def test_runtime_line() -> None:
+    line = str(LessonRuntime("2.21.0", "3.15.1", "CPU only", 42, 2))
+    assert line == "fitgen-kit ready: TensorFlow 2.21.0, Keras 3.15.1, CPU only, seed 42, 2 threads, deterministic ops"
