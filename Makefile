@@ -10,6 +10,8 @@ LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 DATASETS := shapes arrows
+# Where the lessons read data: $FITGEN_DATA if set (relative paths are relative to this folder), else data/.
+DATA_DIR := $(or $(FITGEN_DATA),data)
 DATA_SOURCES := data_scripts/make_shapes.py helpers/shapes.py helpers/datasets.py
 PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
@@ -20,7 +22,7 @@ help:
 	@echo "make test    set up, then ruff, unit tests and strict nbval on notebooks/, with durations"
 	@echo "make regen   re-execute the notebooks and write byte-stable outputs (after editing a lesson)"
 	@echo "make data    build the offline datasets under data/"
-	@echo "make clean   remove .venv (data/ stays; delete it by hand if you want it rebuilt)"
+	@echo "make clean   remove .venv (data/ stays; make_shapes.py rebuilds it when its code changes)"
 
 setup: $(STAMP)
 
@@ -35,10 +37,12 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@touch $(STAMP)
 	@echo "installed into $(VENV) ($$(du -sh $(VENV) | cut -f1)); Jupyter kernel '$(KERNEL)' registered"
 
-data: $(foreach name,$(DATASETS),data/$(name)/manifest.json)
+data: $(foreach name,$(DATASETS),$(DATA_DIR)/$(name)/manifest.json)
 
-data/%/manifest.json: $(DATA_SOURCES) | $(STAMP)
-	$(BIN)/python data_scripts/make_shapes.py --kind $* --quiet
+# The script checks the folder itself (same settings and intact files: nothing to do); touch records the check.
+$(DATA_DIR)/%/manifest.json: $(DATA_SOURCES) | $(STAMP)
+	$(BIN)/python data_scripts/make_shapes.py --kind $* --out $(DATA_DIR)/$* --quiet
+	@touch $@
 
 lab: setup data
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
@@ -60,4 +64,4 @@ regen: setup data
 	$(BIN)/python tests/regen_notebooks.py $(NOTEBOOKS)
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) *.egg-info

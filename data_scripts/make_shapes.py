@@ -76,6 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetError as error:
         print(f"make_shapes: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # read-only folder, full disk, ...
+        print(
+            f"make_shapes: error: cannot write {error.filename or target}: {error.strerror or error}. "
+            "Choose a folder you can write to with --out (or set FITGEN_DATA).",
+            file=sys.stderr,
+        )
+        return 2
     seconds = time.perf_counter() - started
     if manifest["status"] == "already present":
         print(f"{target} already holds this dataset; nothing to do (use --force to rebuild).")

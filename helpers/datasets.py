@@ -76,7 +76,10 @@ DEFAULT_SPECS: dict[str, DatasetSpec] = {
 def data_root() -> Path:
     """The folder that holds the datasets: ``$FITGEN_DATA`` if set, else ``data/`` in the repository."""
     configured = os.environ.get(DATA_ENVIRONMENT_VARIABLE)
-    return Path(configured).expanduser() if configured else REPO_ROOT / "data"
+    if not configured:
+        return REPO_ROOT / "data"
+    # A relative path means the same folder for `make` (run in the repository) and for a kernel (in notebooks/).
+    return REPO_ROOT / Path(configured).expanduser()
 
 
 def image_bytes(spec: DatasetSpec, split: str, class_number: int, index: int) -> bytes:
@@ -109,15 +112,29 @@ def digest_files(root: Path, relative_paths: Iterable[str]) -> str:
 
 
 def read_manifest(target: Path) -> dict | None:
-    """The manifest of a dataset this kit wrote, or ``None`` if there is none (or it is unreadable)."""
+    """The manifest of a dataset this kit wrote, or ``None`` if there is none (or it is not one of ours)."""
     try:
-        return json.loads((target / MANIFEST_NAME).read_text())
+        manifest = json.loads((Path(target) / MANIFEST_NAME).read_text())
     except (OSError, ValueError):
         return None
+    if not isinstance(manifest, dict) or not {"spec", "files", "sha256", "generator"} <= manifest.keys():
+        return None
+    return manifest
+
+
+def intact(target: Path, manifest: dict) -> bool:
+    """True when every file the manifest lists is there with the recorded content (one digest over all)."""
+    files = manifest["files"]
+    if not all((target / relative).is_file() for relative in files):
+        return False
+    return digest_files(target, files) == manifest["sha256"]
 
 
 def _check_target(target: Path, spec: DatasetSpec, force: bool) -> str:
-    """Decide what to do with ``target``: 'create', 'present' or 'replace'; refuse anything unsafe."""
+    """Decide what to do with ``target``: 'create', 'present', 'replace' (our own data) or 'write over'.
+
+    Refuses anything unsafe with a :class:`DatasetError` that names the folder and the fix.
+    """
     if target.exists() and not target.is_dir():
         raise DatasetError(f"{target} exists and is a file, not a folder; choose another --out.")
     if not target.exists() or not any(target.iterdir()):
@@ -127,17 +144,18 @@ def _check_target(target: Path, spec: DatasetSpec, force: bool) -> str:
     manifest = read_manifest(target)
     if manifest is None:
         if force:
-            return "replace"
+            return "write over"
         raise DatasetError(
             f"{target} is not empty and was not made by this script (no {MANIFEST_NAME}); "
             "nothing was written. Choose an empty --out folder, or pass --force to write into it anyway."
         )
-    if manifest.get("spec") == _spec_record(spec) and not force:
-        # Same settings: nothing to do, unless the drawing code changed since (then the data is stale).
-        return "present" if manifest.get("generator") == generator_digest() else "replace"
+    if manifest["spec"] == _spec_record(spec) and not force:
+        # Same settings: nothing to do, unless the drawing code changed or files were deleted or edited since.
+        up_to_date = manifest["generator"] == generator_digest() and intact(target, manifest)
+        return "present" if up_to_date else "replace"
     if not force:
         raise DatasetError(
-            f"{target} holds a dataset made with other settings ({manifest.get('spec')}); nothing was "
+            f"{target} holds a dataset made with other settings ({manifest['spec']}); nothing was "
             "written. Pass --force to replace it, or choose another --out folder."
         )
     return "replace"
@@ -150,16 +168,34 @@ def _spec_record(spec: DatasetSpec) -> dict:
 
 
 def generator_digest() -> str:
-    """A short digest of the drawing code: data made by an older version of it is rebuilt."""
-    source = (Path(__file__).parent / "shapes.py").read_bytes()
-    return hashlib.sha256(source).hexdigest()[:16]
+    """A short digest of the code that draws and encodes images: data made by an older version is rebuilt."""
+    digest = hashlib.sha256()
+    for module in ("shapes.py", "datasets.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _owned_files(target: Path) -> list[Path]:
+    """Files under ``target`` named the way this script names them (``<split>/<class>/<class>_<n>.jpg``)."""
+    classes = sorted({name for names in KINDS.values() for name in names})
+    inside = Path(target).resolve()
+    return [
+        path
+        for split in SPLITS
+        for name in classes
+        for path in (target / split / name).glob(f"{name}_[0-9][0-9][0-9][0-9].jpg")
+        if path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(inside)
+    ]
 
 
 def _remove_previous(target: Path) -> None:
-    """Delete only the files an earlier run of this script listed in its manifest."""
-    manifest = read_manifest(target) or {}
-    for relative in manifest.get("files", []):
-        (target / relative).unlink(missing_ok=True)
+    """Delete the images and manifest of an earlier run of this script in ``target``, nothing else.
+
+    Only called for a folder this script made (its manifest or its in-progress marker is there), and
+    only files inside ``target`` with this script's naming pattern go: a user's own files stay.
+    """
+    for path in _owned_files(target):
+        path.unlink()
     (target / MANIFEST_NAME).unlink(missing_ok=True)
 
 
@@ -181,6 +217,7 @@ def write_dataset(
         return dict(read_manifest(target) or {}, status="already present")
     if action == "replace":
         _remove_previous(target)
+    # "write over" (--force on a folder this script did not make) deletes nothing: same-named files are replaced.
     target.mkdir(parents=True, exist_ok=True)
     marker = target / PARTIAL_MARKER
     marker.write_text("build in progress; rerun the script to finish it\n")

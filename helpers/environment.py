@@ -58,6 +58,6 @@ def environment_table(checks: list[PackageCheck]) -> str:
     """A fixed-width table of the checks, one package a line, with ``ok`` or what to do."""
     lines = [f"{'package':<16}{'pinned':<10}{'installed':<11}status"]
     for check in checks:
-        status = "ok" if check.ok else "MISMATCH: run `make lab` again to reinstall"
+        status = "ok" if check.ok else "MISMATCH: run `make clean lab` to reinstall"
         lines.append(f"{check.name:<16}{check.pinned:<10}{check.installed or 'missing':<11}{status}")
     return "\n".join(lines)

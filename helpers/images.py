@@ -1,7 +1,8 @@
 """Load a class-folder tree into memory, with one clear message for every kind of bad input.
 
-Mirrors ``flow_from_directory``: classes are the sorted sub-folder names (plain string order),
-images are converted to RGB and resized with nearest-neighbour interpolation (its default).
+Follows ``flow_from_directory`` where it matters for the lessons: classes are the sorted sub-folder
+names (plain string order), images become RGB and are resized with nearest-neighbour interpolation
+(its default). Unlike it, this loader refuses an empty class and skips hidden folders and files.
 """
 
 from __future__ import annotations
@@ -33,31 +34,68 @@ def class_folders(folder: Path) -> list[Path]:
     return classes
 
 
+def check_target_size(target_size: object) -> tuple[int, int]:
+    """``target_size`` as a (height, width) pair of positive ints, or a message that shows the right form."""
+    if (
+        not isinstance(target_size, tuple | list)
+        or len(target_size) != 2
+        or not all(isinstance(side, int) and not isinstance(side, bool) and side > 0 for side in target_size)
+    ):
+        raise ImageFolderError(
+            f"target_size must be two positive whole numbers (height, width), e.g. (64, 64); got {target_size!r}."
+        )
+    return int(target_size[0]), int(target_size[1])
+
+
+def _to_8_bit(image: Image.Image) -> Image.Image:
+    """16- and 32-bit integer images scaled to 0-255 (``convert`` alone would clip them to white)."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        values = np.asarray(image, dtype=np.int64)
+        top = 255 if values.max(initial=0) <= 255 else 65535
+        return Image.fromarray(np.clip(np.rint(values * (255 / top)), 0, 255).astype(np.uint8), mode="L")
+    if image.mode == "F":
+        raise ImageFolderError("floating-point images are not supported; save them as 8-bit PNG or JPEG first.")
+    return image
+
+
 def load_rgb(path: Path, target_size: tuple[int, int]) -> np.ndarray:
-    """One image as a ``(height, width, 3)`` uint8 array, resized like ``flow_from_directory`` does."""
-    height, width = target_size
-    if height < 1 or width < 1:
-        raise ImageFolderError(f"target_size must be two positive numbers (height, width), got {target_size}.")
+    """One image as a ``(height, width, 3)`` uint8 array, resized like ``flow_from_directory`` does.
+
+    Grayscale, palette, RGBA, CMYK and 16-bit images become 8-bit RGB (alpha is dropped, as Keras does).
+    """
+    height, width = check_target_size(target_size)
     try:
         with Image.open(path) as image:
             image.load()
-            if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-                image = image.point(lambda value: value / 256).convert("L")
-            rgb = image.convert("RGB").resize((width, height), Image.Resampling.NEAREST)
+            rgb = _to_8_bit(image).convert("RGB").resize((width, height), Image.Resampling.NEAREST)
+    except ImageFolderError as error:
+        raise ImageFolderError(f"{path}: {error}") from None
     except UnidentifiedImageError:
         raise ImageFolderError(f"{path} is not an image Pillow can read; move it out of the dataset.") from None
+    except Image.DecompressionBombError:
+        raise ImageFolderError(f"{path} is too large to load safely; shrink it or move it out.") from None
     except OSError as error:
         raise ImageFolderError(f"{path} is damaged or truncated ({error}); move it out of the dataset.") from None
     return np.asarray(rgb, dtype=np.uint8)
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files of one class folder, sorted; hidden files (e.g. macOS ``._name.jpg``) are skipped."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
+    )
 
 
 def load_image_folder(
     folder: Path, target_size: tuple[int, int] = (64, 64)
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """All images under ``folder/<class>/`` as (uint8 images, float32 labels 0..k-1, class names)."""
+    check_target_size(target_size)
     images, labels, names = [], [], []
     for number, class_folder in enumerate(class_folders(folder)):
-        files = sorted(p for p in class_folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+        files = image_files(class_folder)
         if not files:
             raise ImageFolderError(
                 f"Class folder {class_folder} has no images ({', '.join(IMAGE_EXTENSIONS)}); add images or remove it."

@@ -13,16 +13,18 @@ INPUT_SIZE = 64
 LEARNING_RATE = 2e-3
 
 
-def small_cnn(input_size: int = INPUT_SIZE):
+def small_cnn(input_size: int | tuple[int, int] = INPUT_SIZE):
     """Three ReLU conv blocks and a dense head with one sigmoid output, compiled for binary labels.
 
     Small enough to train to high accuracy in seconds on two CPU cores. Expects inputs scaled to 0-1.
+    ``input_size`` is a side in pixels or a (height, width) pair.
     """
+    height, width = (input_size, input_size) if isinstance(input_size, int) else input_size
     keras = quiet_import("keras")
     layers = keras.layers
     model = keras.Sequential(
         [
-            keras.Input((input_size, input_size, 3)),
+            keras.Input((height, width, 3)),
             layers.Conv2D(16, 3, activation="relu"),
             layers.MaxPooling2D(),
             layers.Conv2D(32, 3, activation="relu"),
@@ -59,11 +61,23 @@ def quick_train(
     epochs: int = 12,
     batch_size: int = 32,
 ) -> QuickTraining:
-    """Train :func:`small_cnn` on in-memory uint8 images (rescaled by 1/255 here) and time it."""
+    """Train :func:`small_cnn` on in-memory uint8 images (rescaled by 1/255 here) and time it.
+
+    Refuses float images (they may be scaled already: dividing again is the double-rescale mistake)
+    and labels other than 0/1 (the model has one sigmoid output).
+    """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}.")
     (x_train, y_train), (x_val, y_val) = train, val
-    model = small_cnn(x_train.shape[1])
+    for name, images, labels in (("train", x_train, y_train), ("val", x_val, y_val)):
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+            raise ValueError(
+                f"{name} images must be uint8 RGB pixels 0-255 shaped (n, height, width, 3), got "
+                f"{images.dtype} {images.shape}; quick_train rescales them itself."
+            )
+        if not set(np.unique(labels).tolist()) <= {0.0, 1.0}:
+            raise ValueError(f"{name} labels must be 0 or 1 (one sigmoid output), got {np.unique(labels)[:5]}.")
+    model = small_cnn(x_train.shape[1:3])
     started = time.perf_counter()
     history = model.fit(
         x_train.astype("float32") / 255.0,

@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from helpers.images import IMAGE_EXTENSIONS, ImageFolderError, class_folders, load_rgb
+from helpers.images import ImageFolderError, class_folders, image_files, load_rgb
 
 
 def show_samples(folder: Path, per_class: int = 4, target_size: tuple[int, int] = (128, 128)) -> dict[str, list[str]]:
@@ -18,12 +18,14 @@ def show_samples(folder: Path, per_class: int = 4, target_size: tuple[int, int] 
     if per_class < 1:
         raise ValueError(f"per_class must be at least 1, got {per_class}.")
     classes = class_folders(Path(folder))
-    shown: dict[str, list[str]] = {}
-    figure, axes = plt.subplots(len(classes), per_class, figsize=(2 * per_class, 2.2 * len(classes)), squeeze=False)
-    for row, class_folder in enumerate(classes):
-        files = sorted(p for p in class_folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)[:per_class]
+    chosen = {class_folder: image_files(class_folder)[:per_class] for class_folder in classes}
+    for class_folder, files in chosen.items():
         if not files:
             raise ImageFolderError(f"Class folder {class_folder} has no images to show.")
+    shown: dict[str, list[str]] = {}
+    size = (1.6 * per_class, 1.8 * len(classes))
+    figure, axes = plt.subplots(len(classes), per_class, figsize=size, dpi=80, squeeze=False)
+    for row, (class_folder, files) in enumerate(chosen.items()):
         shown[class_folder.name] = [p.name for p in files]
         for column, axis in enumerate(axes[row]):
             axis.set_xticks([])

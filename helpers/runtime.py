@@ -20,13 +20,9 @@ from types import ModuleType
 DEFAULT_SEED = 42
 DEFAULT_THREADS = 2
 
-# Known, harmless deprecation spam, filtered by message so that anything new still shows.
-NOISY_WARNING_MESSAGES = (
-    r".*scipy\.ndimage\.interpolation.*",  # legacy ImageDataGenerator, once per augmented image
-    r".*`fit_generator` is deprecated.*",  # shown once by the lesson that demonstrates it
-    r".*np\.find_common_type is deprecated.*",
-    r".*Your `PyDataset` class should call `super\(\).__init__\(\*\*kwargs\)`.*",
-)
+# Known, harmless deprecation spam, filtered by message so that anything new still shows: the legacy
+# ImageDataGenerator calls SciPy's deprecated `scipy.ndimage.interpolation` namespace once per image.
+NOISY_WARNING_MESSAGES = (r".*scipy\.ndimage\.interpolation.*",)
 
 _QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "3",  # C++ INFO/WARNING/ERROR lines
@@ -34,7 +30,6 @@ _QUIET_ENV = {
     "ABSL_MIN_LOG_LEVEL": "3",
     "GRPC_VERBOSITY": "ERROR",
     "KERAS_BACKEND": "tensorflow",
-    "PYTHONHASHSEED": "0",
 }
 
 
@@ -120,8 +115,9 @@ def setup_lesson(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS) -> Le
     except RuntimeError:
         current = tf.config.threading.get_intra_op_parallelism_threads()
         if current != threads:
+            running = f"{current} threads" if current else "an automatic number of threads"
             raise RuntimeError(
-                f"TensorFlow already runs with {current} threads; thread counts can only be set "
+                f"TensorFlow already runs with {running}; thread counts can only be set "
                 "before the first TensorFlow operation. Restart the kernel and run the setup cell first."
             ) from None
     set_seeds(seed)

@@ -24,13 +24,25 @@ def test_check_equal_accepts_the_answer(capsys: pytest.CaptureFixture[str]) -> N
         (None, "not answered yet"),
         (..., "not answered yet"),
         (99, "99 is not right yet. Look"),
-        ("100", "expected a int, got str"),
+        ("100", "expected a number, got a str"),
+        (True, "expected a number, got a bool"),
     ],
 )
 def test_check_equal_rejects_without_revealing(answer: object, message: str) -> None:
     with pytest.raises(NotYetError, match=message) as error:
         check_equal("Exercise 0", answer, 100, hint="Look in the manifest.")
     assert "100" not in str(error.value).replace("'100'", "")  # the expected value is never shown
+
+
+def test_check_equal_compares_numpy_numbers_by_value(capsys: pytest.CaptureFixture[str]) -> None:
+    check_equal("Exercise 0", np.int64(100), 100, hint="h")
+    assert capsys.readouterr().out == "Exercise 0: correct (np.int64(100)).\n"
+
+
+def test_not_yet_error_shows_as_one_line_in_jupyter() -> None:
+    assert NotYetError("Exercise 1: 15 is not right yet.")._render_traceback_() == [
+        "Not yet: Exercise 1: 15 is not right yet."
+    ]
 
 
 def test_show_samples_returns_what_it_drew(tiny_dataset: Path) -> None:
@@ -73,3 +85,8 @@ def test_small_cnn_shape_and_quick_train() -> None:
     assert 0.0 <= result.final_val_accuracy <= 1.0 and result.seconds > 0
     with pytest.raises(ValueError, match="epochs and batch_size must be at least 1"):
         quick_train((x, y), (x, y), epochs=0)
+    with pytest.raises(ValueError, match=r"uint8 RGB pixels 0-255.*rescales them itself"):
+        quick_train((x / 255.0, y), (x, y))
+    with pytest.raises(ValueError, match="labels must be 0 or 1"):
+        quick_train((x, y + 1), (x, y))
+    assert small_cnn((32, 48)).input_shape == (None, 32, 48, 3)

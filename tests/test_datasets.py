@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -207,3 +208,68 @@ def test_cli_bad_arguments(argv: list[str], message: str, capsys: pytest.Capture
         make_shapes.main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_foreign_manifest_is_not_trusted(tmp_path: Path) -> None:
+    target = tmp_path / "theirs"
+    target.mkdir()
+    (target / MANIFEST_NAME).write_text("[1, 2, 3]")
+    with pytest.raises(DatasetError, match="was not made by this script"):
+        write_dataset(target, TINY_SPEC)
+
+
+def test_deletion_never_follows_the_manifest_outside_the_target(tmp_path: Path) -> None:
+    target = tmp_path / "shapes"
+    write_dataset(target, TINY_SPEC)
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep")
+    manifest = json.loads((target / MANIFEST_NAME).read_text())
+    manifest["files"] += ["../precious.txt", str(outside)]
+    (target / MANIFEST_NAME).write_text(json.dumps(manifest))
+    write_dataset(target, DatasetSpec(**{**TINY_SPEC.__dict__, "train": 2}), force=True)
+    assert outside.read_text() == "keep"
+
+
+def test_deletion_does_not_follow_a_symlinked_class_folder(tmp_path: Path) -> None:
+    target = tmp_path / "shapes"
+    write_dataset(target, TINY_SPEC)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "circle_0000.jpg").write_bytes(b"user photo")
+    shutil.rmtree(target / "test" / "circle")
+    (target / "test" / "circle").symlink_to(elsewhere, target_is_directory=True)
+    write_dataset(target, DatasetSpec(**{**TINY_SPEC.__dict__, "train": 2}), force=True)
+    assert (elsewhere / "circle_0000.jpg").exists()
+
+
+def test_edited_or_deleted_images_are_restored(tmp_path: Path, tiny_dataset: Path) -> None:
+    target = tmp_path / "shapes"
+    write_dataset(target, TINY_SPEC)
+    (target / "val" / "square" / "square_0001.jpg").write_bytes(b"scribbled")
+    (target / "test" / "circle" / "circle_0000.jpg").unlink()
+    assert write_dataset(target, TINY_SPEC)["status"] == "written"
+    assert tree_hashes(target) == tree_hashes(tiny_dataset)
+
+
+def test_interrupted_build_leaves_no_extra_images(tmp_path: Path) -> None:
+    target = tmp_path / "shapes"
+    write_dataset(target, DatasetSpec(**{**TINY_SPEC.__dict__, "train": 9}))
+    (target / MANIFEST_NAME).unlink()
+    (target / PARTIAL_MARKER).write_text("")  # as if the run had been interrupted
+    write_dataset(target, TINY_SPEC)
+    assert len(list((target / "train" / "circle").glob("*.jpg"))) == 6
+
+
+def test_cli_unwritable_target_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a_file").write_text("x")
+    assert make_shapes.main(["--out", str(tmp_path / "a_file" / "shapes"), "--quiet"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("make_shapes: error: cannot write") and "--out" in error and "\n" not in error
+
+
+def test_relative_fitgen_data_is_relative_to_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers.datasets import REPO_ROOT, data_root
+
+    monkeypatch.setenv("FITGEN_DATA", "class-data")
+    monkeypatch.chdir(REPO_ROOT / "notebooks")
+    assert data_root() == REPO_ROOT / "class-data"

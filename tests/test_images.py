@@ -99,7 +99,7 @@ def test_truncated_jpeg_is_named_and_left_alone(tmp_path: Path, tiny_dataset: Pa
 @pytest.mark.parametrize("size", [(0, 64), (64, -1)])
 def test_wrong_target_size(tmp_path: Path, size: tuple[int, int]) -> None:
     make_folder(tmp_path, {"a": 1, "b": 1})
-    with pytest.raises(ImageFolderError, match=r"target_size must be two positive numbers"):
+    with pytest.raises(ImageFolderError, match=r"target_size must be two positive whole numbers \(height, width\)"):
         load_image_folder(tmp_path, target_size=size)
 
 
@@ -110,3 +110,35 @@ def test_hidden_folders_and_other_files_are_ignored(tmp_path: Path) -> None:
     shutil.copy(tmp_path / "a" / "0.png", tmp_path / "a" / "1.PNG")
     x, _, names = load_image_folder(tmp_path, (4, 4))
     assert names == ["a", "b"] and len(x) == 3
+
+
+@pytest.mark.parametrize("size", [64, (64, 64, 3), (64.0, 64), None, "64x64"])
+def test_malformed_target_size_shows_the_right_form(tmp_path: Path, size: object) -> None:
+    make_folder(tmp_path, {"a": 1, "b": 1})
+    with pytest.raises(ImageFolderError, match=r"e\.g\. \(64, 64\); got"):
+        load_image_folder(tmp_path, target_size=size)
+
+
+def test_hidden_appledouble_files_are_skipped(tmp_path: Path) -> None:
+    make_folder(tmp_path, {"a": 1, "b": 1})
+    (tmp_path / "a" / "._0.png").write_bytes(b"\x00\x05\x16\x07 resource fork")
+    x, _, _ = load_image_folder(tmp_path, (4, 4))
+    assert len(x) == 2
+
+
+def test_32_bit_image_with_8_bit_values_is_not_darkened(tmp_path: Path) -> None:
+    Image.fromarray(np.full((4, 4), 200, dtype=np.int32)).save(tmp_path / "i.tif")
+    assert load_rgb(tmp_path / "i.tif", (4, 4)).max() == 200
+
+
+def test_float_image_is_refused_by_name(tmp_path: Path) -> None:
+    Image.fromarray(np.full((4, 4), 0.5, dtype=np.float32)).save(tmp_path / "f.tif")
+    with pytest.raises(ImageFolderError, match=r"f\.tif: floating-point images are not supported"):
+        load_rgb(tmp_path / "f.tif", (4, 4))
+
+
+def test_huge_image_is_refused_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Image.new("RGB", (64, 64)).save(tmp_path / "huge.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 4,096 pixels is then over twice the limit
+    with pytest.raises(ImageFolderError, match=r"huge\.png is too large to load safely"):
+        load_rgb(tmp_path / "huge.png", (8, 8))

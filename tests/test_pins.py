@@ -88,5 +88,5 @@ def test_installed_kit_declares_the_same_pins_and_has_them() -> None:
 
 def test_environment_table_flags_a_mismatch() -> None:
     table = environment_table([PackageCheck("keras", "3.15.1", "3.14.0"), PackageCheck("numpy", "2.4.6", None)])
-    assert "MISMATCH: run `make lab` again" in table.splitlines()[1]
+    assert "MISMATCH: run `make clean lab`" in table.splitlines()[1]
     assert "missing" in table.splitlines()[2]
