@@ -99,13 +99,29 @@ def set_seeds(seed: int = DEFAULT_SEED) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def setup_lesson(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS) -> LessonRuntime:
+def _split_cpu(tf: ModuleType, count: int) -> None:
+    """Make ``count`` logical CPU devices out of the one physical CPU (before TensorFlow initializes)."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+    except RuntimeError:
+        if len(tf.config.list_logical_devices("CPU")) != count:
+            raise RuntimeError(
+                "TensorFlow has already started, so the CPU can no longer be split into logical devices. "
+                "Restart the kernel and run the setup cell first."
+            ) from None
+
+
+def setup_lesson(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS, cpu_devices: int = 1) -> LessonRuntime:
     """Prepare a lesson kernel: quiet imports, fixed threads, seeds, op determinism, warning filters.
 
-    Call it once, in the first code cell, before anything touches TensorFlow.
+    Call it once, in the first code cell, before anything touches TensorFlow. ``cpu_devices > 1``
+    splits the CPU into that many logical devices, so ``tf.distribute`` can be shown without a GPU.
     """
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}.")
+    if cpu_devices < 1:
+        raise ValueError(f"cpu_devices must be at least 1, got {cpu_devices}.")
     filter_known_warnings()
     tf = quiet_import("tensorflow")
     keras = quiet_import("keras")
@@ -120,8 +136,12 @@ def setup_lesson(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS) -> Le
                 f"TensorFlow already runs with {running}; thread counts can only be set "
                 "before the first TensorFlow operation. Restart the kernel and run the setup cell first."
             ) from None
+    if cpu_devices > 1:
+        _split_cpu(tf, cpu_devices)
     set_seeds(seed)
     tf.config.experimental.enable_op_determinism()
     gpus = tf.config.list_physical_devices("GPU")
     device = f"{len(gpus)} GPU" if gpus else "CPU only"
+    if cpu_devices > 1:
+        device += f" split into {cpu_devices} logical CPUs"
     return LessonRuntime(tf.__version__, keras.__version__, device, seed, threads)

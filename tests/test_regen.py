@@ -100,7 +100,7 @@ def test_lessons_follow_the_house_rules() -> None:
         ]
         assert len(headings) == 1 and notebook.cells[0].source.startswith("# "), f"{path.name}: one H1, first"
         code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-        assert "setup_lesson()" in code_cells[0].source, f"{path.name}: the first code cell calls setup_lesson()"
+        assert "setup_lesson(" in code_cells[0].source, f"{path.name}: the first code cell calls setup_lesson()"
         for cell in code_cells:
             tags = cell.metadata.get("tags", [])
             for output in cell.outputs:

@@ -115,3 +115,30 @@ def test_known_warnings_are_filtered_others_are_not() -> None:
 def test_runtime_line() -> None:
     line = str(LessonRuntime("2.21.0", "3.15.1", "CPU only", 42, 2))
     assert line == "fitgen-kit ready: TensorFlow 2.21.0, Keras 3.15.1, CPU only, seed 42, 2 threads, deterministic ops"
+
+
+def test_cpu_can_be_split_for_tf_distribute() -> None:
+    result = run_python(
+        """
+        from helpers.runtime import setup_lesson
+        print(setup_lesson(cpu_devices=2))
+        import tensorflow as tf
+        print(len(tf.config.list_logical_devices("CPU")))
+        """
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    assert "CPU only split into 2 logical CPUs" in result.stdout and result.stdout.splitlines()[-1] == "2"
+
+
+def test_cpu_split_after_start_gives_a_clear_message() -> None:
+    result = run_python(
+        """
+        from helpers.runtime import quiet_import, setup_lesson
+        tf = quiet_import("tensorflow")
+        tf.config.threading.set_intra_op_parallelism_threads(2)
+        tf.config.threading.set_inter_op_parallelism_threads(2)
+        tf.config.list_logical_devices("CPU")  # starts the runtime with one CPU device
+        setup_lesson(cpu_devices=2)
+        """
+    )
+    assert result.returncode != 0 and "can no longer be split into logical devices" in result.stderr

@@ -1,0 +1,31 @@
+"""captured_warnings collects both Python warnings and TensorFlow-logger warnings, and prints nothing."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import pytest
+
+from helpers.capture import captured_warnings, summarize_warnings
+
+
+def test_collects_both_kinds_silently(capsys: pytest.CaptureFixture[str]) -> None:
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    with captured_warnings() as messages:
+        logger.warning("Your input ran out of data; interrupting training. Make sure ...")
+        warnings.warn("`shuffle=True` was passed, but will be ignored. More.", UserWarning, stacklevel=1)
+        logger.info("not a warning")
+    assert messages == [
+        "Your input ran out of data; interrupting training. Make sure ...",
+        "`shuffle=True` was passed, but will be ignored. More.",
+    ]
+    assert capsys.readouterr() == ("", "")
+    assert logger.level == level
+
+
+def test_summary_counts_and_shortens() -> None:
+    summary = summarize_warnings(["A first sentence. More.", "A first sentence. More.", "x" * 150])
+    assert summary.splitlines() == ["2 x A first sentence", "1 x " + "x" * 97 + "..."]
+    assert summarize_warnings([]) == "no warnings"
