@@ -11,7 +11,10 @@
 
 Batches served before the first epoch begins are *peeks*: Keras 3 reads two batches to learn the
 data's shapes, tf-keras one. A ``PyDataset`` serves them again during the epoch (they are extra
-reads); a generator cannot rewind, so Keras keeps the peeked batches and trains on them first.
+reads); a generator cannot rewind, so Keras 3 keeps the peeked batches and yields them first each
+time it starts a new iterator (every epoch when ``steps_per_epoch`` is not given).
+Batches are credited to the epoch during which they were READ; with prefetching a batch read at the
+end of an epoch may be trained on in the next one. The model-side counts are exact.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ class ServedBatch:
     index: int
     size: int
     sample_ids: tuple[int, ...] | None
-    epoch: int | None  # the model's epoch (1-based) when it was served; None before training (a peek)
+    epoch: int | None  # the model's epoch (1-based) when it was read; None outside epochs
+    phase: str = "epoch"  # "peek" (before the first epoch), "epoch", or "after" (read ahead, never used)
 
 
 @dataclass
@@ -60,6 +64,10 @@ def _batch_size(batch: object) -> int:
     return int(len(inputs))
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else ("es" if noun.endswith("ch") else "s"))
+
+
 def _keras_family(data: object) -> ModuleType | None:
     """The Keras (3, or tf-keras 2) whose Sequence class ``data`` is an instance of."""
     for name in ("keras", "tf_keras"):
@@ -80,14 +88,16 @@ class StepAudit:
         self.epochs: list[EpochRecord] = []
         self.samples: int | None = None
         self._current: EpochRecord | None = None
+        self._started = False
         self._wrapped = False
 
     # ----- the data side -------------------------------------------------------------
     def _record(self, index: int, batch: object, sample_ids: np.ndarray | None) -> None:
         with self._lock:
             epoch = self._current.epoch if self._current else None
+            phase = "epoch" if self._current else ("after" if self._started else "peek")
             ids = None if sample_ids is None else tuple(int(i) for i in sample_ids)
-            served = ServedBatch(len(self.served), index, _batch_size(batch), ids, epoch)
+            served = ServedBatch(len(self.served), index, _batch_size(batch), ids, epoch, phase)
             self.served.append(served)
             if self._current is not None:
                 self._current.served.append(served)
@@ -132,7 +142,11 @@ class StepAudit:
                 return tf.identity(self.total)
 
         class SmallestBatch(base):
-            """Size of the smallest batch of the epoch: the partial one, wherever fit's shuffling put it."""
+            """Size of the smallest batch of the epoch: the partial one, wherever fit's shuffling put it.
+
+            Under tf.distribute Keras sums metric variables over replicas: this is then the sum of each
+            replica's smallest slice (the global partial batch when it splits evenly).
+            """
 
             def __init__(self, name: str = "smallest_batch", **kwargs: object) -> None:
                 super().__init__(name=name, **kwargs)
@@ -151,12 +165,17 @@ class StepAudit:
         return [ImagesSeen(), SmallestBatch()]
 
     def callback(self, keras: ModuleType):
-        """A callback for ``model.fit(callbacks=[...])`` of this Keras that counts steps per epoch."""
+        """A callback for ``model.fit(callbacks=[...])`` of this Keras that counts steps per epoch.
+
+        It counts ``on_train_batch_end`` calls, which are steps as long as ``steps_per_execution`` is 1
+        (the default).
+        """
         audit = self
 
         class StepCounter(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
                 with audit._lock:
+                    audit._started = True
                     audit._current = EpochRecord(epoch + 1)
                     audit.epochs.append(audit._current)
 
@@ -180,16 +199,16 @@ class StepAudit:
     @property
     def peeks(self) -> list[ServedBatch]:
         """Batches served before the first epoch began, read by Keras to learn the data's shapes."""
-        return [batch for batch in self.served if batch.epoch is None]
+        return [batch for batch in self.served if batch.phase == "peek"]
 
     def describe(self) -> str:
         """One line per epoch: steps, images the model saw, last batch, batches and distinct images served."""
         lines = []
         if self.peeks:
-            lines.append(f"before training: {len(self.peeks)} batch(es) read to learn the data's shapes")
+            lines.append(f"before training: {_plural(len(self.peeks), 'batch')} read to learn the data's shapes")
         of = f" of {self.samples}" if self.samples else ""
         for record in self.epochs:
-            parts = [f"epoch {record.epoch}: {record.steps} steps"]
+            parts = [f"epoch {record.epoch}: {_plural(record.steps, 'step')}"]
             if record.images is not None:
                 parts.append(f"{record.images}{of} images")
             if record.smallest_batch is not None:
@@ -198,7 +217,7 @@ class StepAudit:
                 parts.append(f"validated {record.val_images} images")
             line = ", ".join(parts)
             if self._wrapped:
-                line += f"; served {len(record.served)} batches"
+                line += f"; served {_plural(len(record.served), 'batch')}"
                 if record.distinct_images is not None:
                     line += f" ({record.distinct_images} distinct images)"
             lines.append(line)
@@ -210,7 +229,7 @@ class StepAudit:
             raise ValueError("The wrapped data did not say how many samples it has; sample counts are unknown.")
         counts = np.zeros(self.samples, dtype=int)
         for batch in self.served:
-            if batch.epoch is not None and batch.sample_ids is not None:
+            if batch.phase == "epoch" and batch.sample_ids is not None:
                 counts[list(batch.sample_ids)] += 1
         return counts
 
@@ -234,9 +253,12 @@ def _audited_sequence(keras: ModuleType, inner: object, audit: StepAudit) -> obj
             return len(inner)
 
         def __getitem__(self, index: int):
-            batch = inner[index]
-            sample_ids = None
+            # Read the sample order BEFORE the batch: on_epoch_end may reshuffle it while the batch loads.
             index_array = getattr(inner, "index_array", None)
+            batch = inner[index]
+            if index_array is None:
+                index_array = getattr(inner, "index_array", None)
+            sample_ids = None
             if index_array is not None:
                 sample_ids = index_array[inner.batch_size * index : inner.batch_size * (index + 1)]
             audit._record(index, batch, sample_ids)

@@ -12,6 +12,8 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 
+from helpers.runtime import filter_known_warnings
+
 
 class _ListHandler(logging.Handler):
     def __init__(self, messages: list[str]) -> None:
@@ -33,7 +35,8 @@ def captured_warnings(logger_name: str = "tensorflow") -> Iterator[list[str]]:
     logger.propagate = False
     try:
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+            warnings.simplefilter("always")  # record repeats too, so a summary can count them...
+            filter_known_warnings()  # ...except the per-image SciPy deprecation the lessons hide
             yield messages
     finally:
         logger.setLevel(saved[0])

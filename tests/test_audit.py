@@ -44,6 +44,7 @@ def test_full_epochs_see_every_image_once(family: str) -> None:
     assert [record.smallest_batch for record in audit.epochs] == [SAMPLES % BATCH] * 2
     assert [record.distinct_images for record in audit.epochs] == [SAMPLES, SAMPLES]
     assert len(audit.peeks) == (2 if family == "keras" else 1)
+    assert all(batch.phase in ("peek", "epoch") for batch in audit.served)
     assert (audit.sample_counts() == 2).all()
     assert audit.describe().splitlines()[1] == (
         "epoch 1: 4 steps, 100 of 100 images, smallest batch 4; served 4 batches (100 distinct images)"

@@ -25,6 +25,12 @@ def test_collects_both_kinds_silently(capsys: pytest.CaptureFixture[str]) -> Non
     assert logger.level == level
 
 
+def test_the_per_image_scipy_deprecation_stays_hidden() -> None:
+    with captured_warnings() as messages:
+        warnings.warn("the `scipy.ndimage.interpolation` namespace is deprecated", DeprecationWarning, stacklevel=1)
+    assert messages == []
+
+
 def test_summary_counts_and_shortens() -> None:
     summary = summarize_warnings(["A first sentence. More.", "A first sentence. More.", "x" * 150])
     assert summary.splitlines() == ["2 x A first sentence", "1 x " + "x" * 97 + "..."]

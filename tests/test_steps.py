@@ -25,7 +25,12 @@ def test_the_two_rules() -> None:
 @pytest.mark.parametrize(
     ("samples", "batch_size", "error", "message"),
     [
-        (1000 / 64, 64, TypeError, "got the float 15.625: Keras 3 refuses float step counts"),
+        (
+            1000 / 64,
+            64,
+            TypeError,
+            "got the float 15.625: Keras 3 refuses floats where it counts. Round up with math.ceil",
+        ),
         (1000, 64.0, TypeError, "batch_size must be a whole number"),
         (0, 64, ValueError, "samples must be at least 1, got 0"),
         (1000, -8, ValueError, "batch_size must be at least 1, got -8"),
@@ -36,6 +41,12 @@ def test_the_two_rules() -> None:
 def test_bad_input_is_named(samples: object, batch_size: object, error: type, message: str) -> None:
     with pytest.raises(error, match=message.replace("(", r"\(").replace(".", r"\.")):
         steps_for(samples, batch_size)
+
+
+def test_numpy_integers_are_whole_numbers() -> None:
+    import numpy as np
+
+    assert steps_for(np.int64(1000), np.int32(64)) == 16
 
 
 def test_unknown_rule() -> None:
@@ -55,6 +66,8 @@ def test_epoch_plan_ceil_and_floor() -> None:
         64,
     )
     assert "960 of 1000 (40 skipped)" in floor.describe()
+    assert "is usually a full one: 936 images seen per epoch" in floor.describe()
+    assert "epochs alternate 15, 1, 15, 1, ... steps" in floor.describe()
     assert "last batch: 40 images (smaller, and that is fine)" in ceil.describe()
 
 
@@ -67,7 +80,7 @@ def test_epoch_plan_replicas_use_the_global_batch() -> None:
 def test_floor_with_a_batch_larger_than_the_data() -> None:
     plan = epoch_plan(10, 64, rule="floor")
     assert (plan.steps_per_epoch, plan.images_per_epoch, plan.skipped_per_epoch) == (0, 0, 10)
-    assert "nothing would be trained" in plan.describe()
+    assert "nothing would be trained" in plan.describe() and "last batch" not in plan.describe()
 
 
 @given(samples=st.integers(1, 5000), batch_size=st.integers(1, 600), replicas=st.integers(1, 8))
