@@ -27,7 +27,8 @@ def small_cnn(input_size: int | tuple[int, int] = INPUT_SIZE):
     """Three ReLU conv blocks, global max pooling and one sigmoid output, compiled for binary labels.
 
     Global max pooling answers "is this feature anywhere in the image?", which suits a shape at a random
-    position and makes training converge in a few epochs on two CPU cores. Expects inputs scaled to 0-1.
+    position; He initialisation (made for ReLU) avoids the runs that sat at chance for several epochs with
+    Keras's default Glorot initialisation (3 of 6 seeds did, with augmentation). Expects inputs in 0-1.
     ``input_size`` is a side in pixels or a (height, width) pair.
     """
     height, width = (input_size, input_size) if isinstance(input_size, int) else input_size
@@ -36,11 +37,11 @@ def small_cnn(input_size: int | tuple[int, int] = INPUT_SIZE):
     model = keras.Sequential(
         [
             keras.Input((height, width, 3)),
-            layers.Conv2D(16, 3, padding="same", activation="relu"),
+            layers.Conv2D(16, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
             layers.MaxPooling2D(),
-            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
             layers.MaxPooling2D(),
-            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.Conv2D(64, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
             layers.MaxPooling2D(),
             layers.GlobalMaxPooling2D(),
             layers.Dense(1, activation="sigmoid"),

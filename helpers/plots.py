@@ -41,20 +41,38 @@ def show_samples(folder: Path, per_class: int = 4, target_size: tuple[int, int] 
     return shown
 
 
-def plot_accuracy(train_accuracy: list[float], val_accuracy: list[float], title: str) -> list[tuple[int, float, float]]:
-    """Plot training and validation accuracy per epoch; return (epoch, train, val) rows rounded to 3 places."""
-    if len(train_accuracy) != len(val_accuracy) or not train_accuracy:
-        raise ValueError("train_accuracy and val_accuracy must be non-empty and of equal length.")
-    epochs = np.arange(1, len(train_accuracy) + 1)
-    figure, axis = plt.subplots(figsize=(6, 3.5))
-    axis.plot(epochs, train_accuracy, marker="o", label="training")
-    axis.plot(epochs, val_accuracy, marker="s", label="validation")
-    axis.set(title=title, xlabel="epoch", ylabel="accuracy", ylim=(0.0, 1.02))
-    axis.legend()
-    axis.grid(alpha=0.3)
+def plot_history(history: dict[str, list[float]], title: str) -> list[dict[str, float]]:
+    """Plot loss and accuracy per epoch, training and validation, side by side (whichever are present).
+
+    ``history`` is ``model.fit(...).history`` (or the same dict); returns one row per epoch, rounded to 3 places.
+    """
+    panels = [name for name in ("loss", "accuracy") if name in history]
+    if not panels:
+        raise ValueError(f"history has neither 'loss' nor 'accuracy'; its keys are {sorted(history)}.")
+    lengths = {len(values) for values in history.values()}
+    if len(lengths) != 1 or 0 in lengths:
+        raise ValueError("every history entry must have one value per epoch, and at least one epoch.")
+    epochs = np.arange(1, lengths.pop() + 1)
+    figure, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.2), squeeze=False)
+    for axis, name in zip(axes[0], panels, strict=True):
+        axis.plot(epochs, history[name], marker="o", label="training")
+        if f"val_{name}" in history:
+            axis.plot(epochs, history[f"val_{name}"], marker="s", label="validation")
+        axis.set(title=f"{title}: {name}", xlabel="epoch", ylabel=name, xticks=epochs)
+        axis.legend()
+        axis.grid(alpha=0.3)
     figure.tight_layout()
     plt.show()
+    keys = [key for name in panels for key in (name, f"val_{name}") if key in history]
     return [
-        (int(e), round(float(t), 3), round(float(v), 3))
-        for e, t, v in zip(epochs, train_accuracy, val_accuracy, strict=True)
+        {"epoch": int(epoch), **{key: round(float(history[key][i]), 3) for key in keys}}
+        for i, epoch in enumerate(epochs)
     ]
+
+
+def history_table(rows: list[dict[str, float]]) -> str:
+    """The rows of :func:`plot_history` as a fixed-width table."""
+    keys = list(rows[0])
+    lines = ["".join(f"{key:>14}" for key in keys)]
+    lines += ["".join(f"{row[key]:>14}" if key == "epoch" else f"{row[key]:>14.3f}" for key in keys) for row in rows]
+    return "\n".join(lines)

@@ -22,7 +22,11 @@ DEFAULT_THREADS = 2
 
 # Known, harmless deprecation spam, filtered by message so that anything new still shows: the legacy
 # ImageDataGenerator calls SciPy's deprecated `scipy.ndimage.interpolation` namespace once per image.
-NOISY_WARNING_MESSAGES = (r".*scipy\.ndimage\.interpolation.*",)
+NOISY_WARNING_MESSAGES = (
+    r".*scipy\.ndimage\.interpolation.*",
+    # Keras 3.15 converting tensors with NumPy 2 (when saving a model, e.g. in ModelCheckpoint); harmless.
+    r".*__array__ implementation doesn't accept a copy keyword.*",
+)
 
 _QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "3",  # C++ INFO/WARNING/ERROR lines

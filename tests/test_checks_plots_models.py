@@ -10,7 +10,7 @@ import pytest
 
 from helpers.checks import NotYetError, check_equal
 from helpers.images import ImageFolderError
-from helpers.plots import plot_accuracy, show_samples
+from helpers.plots import history_table, plot_history, show_samples
 
 
 def test_check_equal_accepts_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,14 +60,26 @@ def test_show_samples_bad_input(tmp_path: Path, tiny_dataset: Path) -> None:
         show_samples(tmp_path / "missing")
 
 
-def test_plot_accuracy_rows_and_labels() -> None:
-    rows = plot_accuracy([0.5, 0.91234], [0.45, 0.9], "t")
-    assert rows == [(1, 0.5, 0.45), (2, 0.912, 0.9)]
-    axis = plt.gcf().axes[0]
-    assert (axis.get_title(), axis.get_xlabel(), axis.get_ylabel()) == ("t", "epoch", "accuracy")
+def test_plot_history_rows_labels_and_table() -> None:
+    history = {"loss": [0.7, 0.31234], "val_loss": [0.8, 0.4], "accuracy": [0.5, 0.91234], "val_accuracy": [0.45, 0.9]}
+    rows = plot_history(history, "t")
+    assert rows[1] == {"epoch": 2, "loss": 0.312, "val_loss": 0.4, "accuracy": 0.912, "val_accuracy": 0.9}
+    axes = plt.gcf().axes
+    assert [(a.get_title(), a.get_xlabel(), a.get_ylabel()) for a in axes] == [
+        ("t: loss", "epoch", "loss"),
+        ("t: accuracy", "epoch", "accuracy"),
+    ]
     plt.close("all")
-    with pytest.raises(ValueError, match="equal length"):
-        plot_accuracy([0.5], [], "t")
+    table = history_table(rows).splitlines()
+    assert table[0].split() == ["epoch", "loss", "val_loss", "accuracy", "val_accuracy"]
+    assert table[2].split() == ["2", "0.312", "0.400", "0.912", "0.900"]
+
+
+def test_plot_history_bad_input() -> None:
+    with pytest.raises(ValueError, match="neither 'loss' nor 'accuracy'"):
+        plot_history({"auc": [0.5]}, "t")
+    with pytest.raises(ValueError, match="one value per epoch"):
+        plot_history({"loss": [0.5, 0.4], "val_loss": [0.5]}, "t")
 
 
 def test_small_cnn_shape_and_quick_train() -> None:
