@@ -58,16 +58,26 @@ def _to_8_bit(image: Image.Image) -> Image.Image:
     return image
 
 
-def load_rgb(path: Path, target_size: tuple[int, int]) -> np.ndarray:
+RESAMPLING = {
+    "nearest": Image.Resampling.NEAREST,  # flow_from_directory's default
+    "bilinear": Image.Resampling.BILINEAR,  # image_dataset_from_directory's default
+    "bicubic": Image.Resampling.BICUBIC,  # Pillow's own default for Image.resize
+}
+
+
+def load_rgb(path: Path, target_size: tuple[int, int], interpolation: str = "nearest") -> np.ndarray:
     """One image as a ``(height, width, 3)`` uint8 array, resized like ``flow_from_directory`` does.
 
     Grayscale, palette, RGBA, CMYK and 16-bit images become 8-bit RGB (alpha is dropped, as Keras does).
+    ``interpolation`` is one of :data:`RESAMPLING` (default nearest, as ``flow_from_directory``).
     """
     height, width = check_target_size(target_size)
+    if interpolation not in RESAMPLING:
+        raise ImageFolderError(f"interpolation must be one of {sorted(RESAMPLING)}, got {interpolation!r}.")
     try:
         with Image.open(path) as image:
             image.load()
-            rgb = _to_8_bit(image).convert("RGB").resize((width, height), Image.Resampling.NEAREST)
+            rgb = _to_8_bit(image).convert("RGB").resize((width, height), RESAMPLING[interpolation])
     except ImageFolderError as error:
         raise ImageFolderError(f"{path}: {error}") from None
     except UnidentifiedImageError:
@@ -89,7 +99,7 @@ def image_files(folder: Path) -> list[Path]:
 
 
 def load_image_folder(
-    folder: Path, target_size: tuple[int, int] = (64, 64)
+    folder: Path, target_size: tuple[int, int] = (64, 64), interpolation: str = "nearest"
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """All images under ``folder/<class>/`` as (uint8 images, float32 labels 0..k-1, class names)."""
     check_target_size(target_size)
@@ -102,6 +112,6 @@ def load_image_folder(
             )
         names.append(class_folder.name)
         for path in files:
-            images.append(load_rgb(path, target_size))
+            images.append(load_rgb(path, target_size, interpolation))
             labels.append(number)
     return np.stack(images), np.asarray(labels, dtype=np.float32), names

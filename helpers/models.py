@@ -73,11 +73,13 @@ def quick_train(
     val: tuple[np.ndarray, np.ndarray],
     epochs: int = EPOCHS,
     batch_size: int = BATCH_SIZE,
+    build=None,
 ) -> QuickTraining:
     """Train :func:`small_cnn` on in-memory uint8 images (rescaled by 1/255 here) and time it.
 
     Refuses float images (they may be scaled already: dividing again is the double-rescale mistake)
-    and labels other than 0/1 (the model has one sigmoid output).
+    and labels other than 0/1 (the model has one sigmoid output). ``build`` makes another compiled
+    model to train the same way (default: :func:`small_cnn`).
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}.")
@@ -90,7 +92,7 @@ def quick_train(
             )
         if not set(np.unique(labels).tolist()) <= {0.0, 1.0}:
             raise ValueError(f"{name} labels must be 0 or 1 (one sigmoid output), got {np.unique(labels)[:5]}.")
-    model = small_cnn(x_train.shape[1:3])
+    model = build() if build else small_cnn(x_train.shape[1:3])
     started = time.perf_counter()
     history = model.fit(
         x_train.astype("float32") / 255.0,

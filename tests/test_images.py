@@ -142,3 +142,15 @@ def test_huge_image_is_refused_by_name(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 4,096 pixels is then over twice the limit
     with pytest.raises(ImageFolderError, match=r"huge\.png is too large to load safely"):
         load_rgb(tmp_path / "huge.png", (8, 8))
+
+
+def test_interpolations_and_a_wrong_one(tmp_path: Path) -> None:
+    pixels = np.random.default_rng(1).integers(0, 256, (32, 32, 3)).astype("uint8")
+    Image.fromarray(pixels).save(tmp_path / "a.png")
+    nearest = load_rgb(tmp_path / "a.png", (8, 8), "nearest")
+    bilinear = load_rgb(tmp_path / "a.png", (8, 8), "bilinear")
+    assert not np.array_equal(nearest, bilinear)
+    with pytest.raises(
+        ImageFolderError, match=r"interpolation must be one of \['bicubic', 'bilinear', 'nearest'\], got 'area'"
+    ):
+        load_rgb(tmp_path / "a.png", (8, 8), "area")
