@@ -31,6 +31,8 @@ class Outcome:
 def score(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float, float]:
     """(accuracy, mean probability of the chosen class, share of probabilities below 0.001 or above 0.999)."""
     probabilities = np.asarray(probabilities, dtype=float).ravel()
+    if len(probabilities) != len(np.asarray(labels).ravel()):
+        raise ValueError(f"{len(probabilities)} predictions for {len(np.asarray(labels).ravel())} labels")
     chosen = probabilities > 0.5
     accuracy = float(np.mean(chosen == (np.asarray(labels).ravel() > 0.5)))
     confidence = float(np.mean(np.where(chosen, probabilities, 1.0 - probabilities)))
@@ -44,10 +46,9 @@ def try_preparation(
     """Run ``predict`` and score it; an exception becomes a row with its first line as the outcome."""
     pixel_range = "" if pixels is None else f"{float(np.min(pixels)):.3g}..{float(np.max(pixels)):.3g}"
     try:
-        probabilities = predict()
+        return Outcome(preparation, mistake, *score(predict(), labels), pixel_range)
     except Exception as error:  # noqa: BLE001 (a failing preparation is a result to report, not a crash)
         return Outcome(preparation, mistake, None, None, None, pixel_range, f"{type(error).__name__}: {gist(error)}")
-    return Outcome(preparation, mistake, *score(probabilities, labels), pixel_range)
 
 
 def gist(error: Exception, width: int = 90) -> str:
@@ -55,14 +56,17 @@ def gist(error: Exception, width: int = 90) -> str:
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(error).splitlines()]
     lines = [line for line in lines if line]
     informative = [line for line in lines if not line.startswith(("Exception encountered", "Arguments received", "•"))]
-    reason = next((line for line in informative if "xpected" in line), (informative or lines or [""])[0])
+    fallback = (informative or lines or [""])[0]
+    reason = next((line for line in informative if re.search(r"\b[Ee]xpected\b", line)), fallback)
     reason = reason[reason.index("Expected") :] if "Expected" in reason else reason
     return reason if len(reason) <= width else reason[: width - 3] + "..."
 
 
 def outcome_table(outcomes: list[Outcome]) -> str:
     """The outcomes as a fixed-width table, rounded (accuracy and confidence to 3 places, shares in %)."""
-    lines = [f"{'preparation':<30}{'accuracy':>9}{'confidence':>11}{'saturated':>10}  {'pixels':<19}outcome"]
+    lines = [
+        f"{'preparation':<30}{'accuracy':>9}{'confidence':>11}{'saturated':>10}  {'pixels':<19}mistake, or the error"
+    ]
     for outcome in outcomes:
         if outcome.error:
             numbers = f"{'-':>9}{'-':>11}{'-':>10}"
@@ -83,6 +87,8 @@ class Mystery:
     """A batch prepared with one hidden mistake from :data:`MYSTERY_MISTAKES`; ``check`` grades a guess."""
 
     def __init__(self, pixels: np.ndarray, seed: int) -> None:
+        if np.asarray(pixels).dtype != np.uint8:
+            raise ValueError(f"Mystery needs raw uint8 pixels (0-255), got {np.asarray(pixels).dtype}.")
         names = sorted(MYSTERY_MISTAKES)
         self._mistake = names[np.random.default_rng(seed).integers(len(names))]
         self.batch = MYSTERY_MISTAKES[self._mistake](np.asarray(pixels))

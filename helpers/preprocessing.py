@@ -22,44 +22,67 @@ class PreprocessingUnknownError(Exception):
 SCALES = {"1/255": 1 / 255, "1": 1.0}
 
 
-def has_own_preprocessing(model) -> bool:
-    """True when the model itself starts with resizing/rescaling layers (then raw pixels go in)."""
+def preprocessing_layers(model) -> set[str]:
+    """Names of the preprocessing layer types inside ``model``, nested models included."""
     keras = quiet_import("keras")
-    return any(isinstance(layer, keras.layers.Rescaling | keras.layers.Resizing) for layer in model.layers)
+    found: set[str] = set()
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Rescaling | keras.layers.Resizing):
+            found.add(type(layer).__name__)
+        if hasattr(layer, "layers"):
+            found |= preprocessing_layers(layer)
+    return found
+
+
+def has_own_preprocessing(model) -> bool:
+    """True when the model resizes AND rescales by itself (then raw pixels of any size go in)."""
+    return {"Rescaling", "Resizing"} <= preprocessing_layers(model)
+
+
+RECIPE_KEYS = ("target_size", "interpolation", "scale", "class_names")
 
 
 def predict_image(model, path: Path, preprocessing: dict | None = None) -> tuple[str, float]:
     """Class name and probability of that class for one image file, prepared exactly as in training.
 
-    ``preprocessing`` is the training-time record (``target_size``, ``interpolation``, ``scale``,
-    ``class_names``), e.g. ``shapes_model().preprocessing``. A model exported with its own Resizing and
-    Rescaling layers needs only ``class_names``. Refuses, with a message, when the recipe is unknown.
+    For a binary model with one sigmoid output. ``preprocessing`` is the training-time record
+    (``target_size``, ``interpolation``, ``scale``, ``class_names``), e.g. ``shapes_model().preprocessing``;
+    a model that resizes and rescales by itself needs only ``class_names``. Refuses when the recipe is unknown.
     """
-    if preprocessing is None or "class_names" not in preprocessing:
+    if model.output_shape[-1] != 1:
+        raise ValueError(f"predict_image handles one sigmoid output (two classes); the output is {model.output_shape}.")
+    inside = preprocessing_layers(model)
+    self_contained = {"Rescaling", "Resizing"} <= inside
+    needed = ("class_names",) if self_contained else RECIPE_KEYS
+    missing = [key for key in needed if key not in (preprocessing or {})]
+    if missing:
         raise PreprocessingUnknownError(
-            "predict_image needs the training-time preprocessing: pass preprocessing=... (for the kit's model, "
-            "shapes_model().preprocessing), at least with 'class_names'. Guessing the size or scale silently "
-            "gives wrong answers."
+            f"predict_image needs the training-time preprocessing {list(needed)}; missing {missing}. For the kit's "
+            "model pass shapes_model().preprocessing, or export the model with Resizing and Rescaling inside. "
+            "Guessing the size or scale silently gives wrong answers."
         )
-    class_names = preprocessing["class_names"]
-    if has_own_preprocessing(model):
+    if inside and not self_contained:
+        raise PreprocessingUnknownError(
+            f"the model contains {sorted(inside)} but not both Resizing and Rescaling, so it is unclear which steps "
+            "are left to do outside. Export the bare model with export_with_preprocessing."
+        )
+    if self_contained:
         with_batch_axis = np.asarray(load_rgb(path, _native_size(path)), dtype="float32")[None]
     else:
-        missing = [key for key in ("target_size", "interpolation", "scale") if key not in preprocessing]
-        if missing:
-            raise PreprocessingUnknownError(
-                f"the model has no Rescaling/Resizing layers, and the preprocessing record lacks {missing}; "
-                "record them at training time (see shapes_model) or export the model with them inside."
-            )
-        if preprocessing["scale"] not in SCALES:
-            raise PreprocessingUnknownError(
-                f"unknown scale {preprocessing['scale']!r}; expected one of {sorted(SCALES)}."
-            )
+        scale = _scale(preprocessing)
         pixels = load_rgb(path, tuple(preprocessing["target_size"]), preprocessing["interpolation"])
-        with_batch_axis = (pixels.astype("float32") * SCALES[preprocessing["scale"]])[None]
+        with_batch_axis = (pixels.astype("float32") * scale)[None]
     probability = float(model.predict(with_batch_axis, verbose=0).ravel()[0])
     chosen = int(probability > 0.5)
-    return class_names[chosen], probability if chosen else 1.0 - probability
+    return preprocessing["class_names"][chosen], probability if chosen else 1.0 - probability
+
+
+def _scale(preprocessing: dict) -> float:
+    if preprocessing.get("scale") not in SCALES:
+        raise PreprocessingUnknownError(
+            f"unknown scale {preprocessing.get('scale')!r}; expected one of {sorted(SCALES)}."
+        )
+    return SCALES[preprocessing["scale"]]
 
 
 def _native_size(path: Path) -> tuple[int, int]:
@@ -89,18 +112,23 @@ def check_preprocessing(model, batch: np.ndarray, channel_means: list[float] | N
     ]
     if wrong_size:
         warnings.append(f"image size {batch.shape[1:]} differs from the model's {expected}: resize as in training.")
+    inside = "Rescaling" in preprocessing_layers(model)
     if np.issubdtype(batch.dtype, np.integer):
-        warnings.append(f"dtype {batch.dtype}: integer pixels; convert to float32 (and scale as in training).")
+        advice = "convert to float32" + ("" if inside else " (and scale as in training)")
+        warnings.append(f"dtype {batch.dtype}: integer pixels; {advice}.")
     low, high = float(batch.min()), float(batch.max())
-    inside = has_own_preprocessing(model)
     if not inside and high > 1.5:
         warnings.append(f"values reach {high:.0f}: this model was trained on 0-1 pixels; divide by 255 (once).")
     if inside and high <= 1.5:
         warnings.append(f"values only reach {high:.3g}: this model rescales inside; pass raw 0-255 pixels.")
-    if not inside and max(abs(low), abs(high)) < 0.05:
-        warnings.append(f"values only span {low:.3g}..{high:.3g}: scaled twice? (e.g. /255 in the generator and again)")
     if low < 0:
-        warnings.append(f"negative values (min {low:.3g}): preprocess_input and a rescale used together?")
+        shrunk = " and shrunk by /255 on top" if high < 0.05 else ""
+        warnings.append(
+            f"negative values ({low:.3g}..{high:.3g}): this model expects 0-1 pixels; preprocess_input (-1..1) "
+            f"was used{shrunk}?"
+        )
+    elif not inside and high < 0.05:
+        warnings.append(f"values only reach {high:.3g}: scaled twice? (e.g. /255 in the generator and again)")
     if channel_means is not None and batch.ndim == 4 and batch.shape[-1] == 3:
         scale = 255.0 if high > 1.5 else 1.0
         means = batch.reshape(-1, 3).mean(axis=0) / scale
@@ -113,12 +141,21 @@ def check_preprocessing(model, batch: np.ndarray, channel_means: list[float] | N
 def export_with_preprocessing(model, preprocessing: dict):
     """A new model that takes raw RGB pixels (0-255) of any size and resizes and rescales them itself."""
     keras = quiet_import("keras")
+    if preprocessing_layers(model):
+        raise ValueError(
+            f"the model already contains {sorted(preprocessing_layers(model))}; wrapping it again would resize or "
+            "rescale twice. Export the bare model."
+        )
+    missing = [key for key in ("target_size", "interpolation", "scale") if key not in preprocessing]
+    if missing:
+        raise PreprocessingUnknownError(f"cannot export without the training-time {missing}.")
+    scale = _scale(preprocessing)
     height, width = preprocessing["target_size"]
     return keras.Sequential(
         [
             keras.Input((None, None, 3)),
             keras.layers.Resizing(height, width, interpolation=preprocessing["interpolation"]),
-            keras.layers.Rescaling(SCALES[preprocessing["scale"]]),
+            keras.layers.Rescaling(scale),
             model,
         ],
         name=f"{model.name}_with_preprocessing",

@@ -58,7 +58,7 @@ def test_predict_image_refuses_an_unknown_recipe(tmp_path: Path, brightness_mode
     path = save(tmp_path, "x.png", Image.new("RGB", (8, 8)))
     with pytest.raises(PreprocessingUnknownError, match="needs the training-time preprocessing"):
         predict_image(brightness_model, path)
-    with pytest.raises(PreprocessingUnknownError, match=r"lacks \['target_size', 'interpolation'\]"):
+    with pytest.raises(PreprocessingUnknownError, match=r"missing \['target_size', 'interpolation'\]"):
         predict_image(brightness_model, path, {"scale": "1/255", "class_names": ["a", "b"]})
     with pytest.raises(PreprocessingUnknownError, match="unknown scale '1/127'"):
         predict_image(brightness_model, path, {**RECIPE, "scale": "1/127"})
@@ -95,7 +95,11 @@ def test_check_preprocessing_flags_each_pixel_mistake(brightness_model) -> None:
     assert any("dtype uint8" in warning for warning in check_preprocessing(brightness_model, pixels))
     assert "scaled twice" in check_preprocessing(brightness_model, right / 255)[0]
     negatives = check_preprocessing(brightness_model, (pixels / 127.5 - 1) / 255)
-    assert any("preprocess_input" in warning for warning in negatives)
+    assert negatives == [
+        f"negative values ({negatives[0].split('(')[1].split(')')[0]}): this model expects 0-1 pixels; "
+        "preprocess_input (-1..1) was used and shrunk by /255 on top?"
+    ]
+    assert "was used?" in check_preprocessing(brightness_model, pixels / 127.5 - 1)[0]
     assert "no batch axis" in check_preprocessing(brightness_model, right[0])[0]
     assert "image size (16, 16, 3) differs" in check_preprocessing(brightness_model, np.zeros((1, 16, 16, 3)))[0]
     assert "cannot be a batch" in check_preprocessing(brightness_model, np.zeros(5))[0]
@@ -118,6 +122,11 @@ def test_exported_model_takes_raw_pixels_of_any_size(tmp_path: Path, brightness_
         exported.predict(raw, verbose=0), brightness_model.predict(np.full((2, 8, 8, 3), 240 / 255), verbose=0)
     )
     assert "pass raw 0-255 pixels" in check_preprocessing(exported, raw / 255)[0]
+    assert check_preprocessing(exported, raw.astype("uint8"))[0] == "dtype uint8: integer pixels; convert to float32."
+    with pytest.raises(ValueError, match=r"already contains \['Rescaling', 'Resizing'\]"):
+        export_with_preprocessing(exported, RECIPE)
+    with pytest.raises(PreprocessingUnknownError, match=r"cannot export without the training-time \['interpolation'\]"):
+        export_with_preprocessing(brightness_model, {"target_size": [8, 8], "scale": "1/255"})
     path = save(tmp_path, "light.png", Image.new("RGB", (50, 50), (240, 240, 240)))
     assert predict_image(exported, path, {"class_names": ["dark", "light"]})[0] == "light"
 
@@ -161,3 +170,28 @@ def test_mystery_accepts_only_its_mistake(seed: int, capsys: pytest.CaptureFixtu
     for wrong in set(MYSTERY_MISTAKES) - {answers[0]}:
         with pytest.raises(NotYetError, match="is not right yet"):
             mystery.check(wrong)
+
+
+def test_predict_image_refuses_half_preprocessed_and_multi_output_models(tmp_path: Path, brightness_model) -> None:
+    keras = quiet_import("keras")
+    path = save(tmp_path, "x.png", Image.new("RGB", (8, 8)))
+    rescaling_only = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Rescaling(1 / 255), brightness_model])
+    with pytest.raises(PreprocessingUnknownError, match=r"contains \['Rescaling'\] but not both"):
+        predict_image(rescaling_only, path, RECIPE)
+    softmax = keras.Sequential(
+        [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")]
+    )
+    with pytest.raises(ValueError, match="one sigmoid output"):
+        predict_image(softmax, path, RECIPE)
+
+
+def test_score_refuses_mismatched_lengths_and_mystery_needs_raw_pixels() -> None:
+    import re
+
+    broken = try_preparation("one image", "", lambda: np.array([0.9]), np.zeros(200), None)
+    assert broken.error == "ValueError: 1 predictions for 200 labels"
+    assert not re.search(r"\b[Ee]xpected\b", "unexpected keyword") and gist(
+        ValueError("got an unexpected keyword")
+    ) == ("got an unexpected keyword")
+    with pytest.raises(ValueError, match="needs raw uint8 pixels"):
+        Mystery(np.zeros((2, 4, 4, 3), "float32"), seed=0)
