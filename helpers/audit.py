@@ -68,14 +68,17 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else ("es" if noun.endswith("ch") else "s"))
 
 
+def _sequence_base(keras: ModuleType) -> type:
+    """The indexable-data base class of this Keras: ``PyDataset`` in Keras 3, ``Sequence`` in tf-keras."""
+    return keras.utils.PyDataset if keras.__name__ == "keras" else keras.utils.Sequence
+
+
 def _keras_family(data: object) -> ModuleType | None:
     """The Keras (3, or tf-keras 2) whose Sequence class ``data`` is an instance of."""
     for name in ("keras", "tf_keras"):
         module = sys.modules.get(name)
-        if module is not None:
-            base = module.utils.PyDataset if name == "keras" else module.utils.Sequence
-            if isinstance(data, base):
-                return module
+        if module is not None and isinstance(data, _sequence_base(module)):
+            return module
     return None
 
 
@@ -236,10 +239,9 @@ class StepAudit:
 
 def _audited_sequence(keras: ModuleType, inner: object, audit: StepAudit) -> object:
     """A Sequence of the same Keras family as ``inner`` that forwards everything and records each batch."""
-    is_keras3 = keras.__name__ == "keras"
-    base = keras.utils.PyDataset if is_keras3 else keras.utils.Sequence
+    is_keras3 = keras.__name__ == "keras"  # only Keras 3's PyDataset takes workers & co. in __init__
 
-    class AuditedSequence(base):
+    class AuditedSequence(_sequence_base(keras)):
         def __init__(self) -> None:
             if is_keras3:
                 super().__init__(

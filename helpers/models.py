@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from helpers.runtime import quiet_import, set_seeds
 
 CACHE_DIR = REPO_ROOT / ".cache" / "models"  # git-ignored
 MODEL_NAME = "shapes_small_cnn"
+SIDECAR_FIELDS = ("train_accuracy", "val_accuracy", "seconds", "preprocessing")  # saved beside the model
 
 INPUT_SIZE = 64
 LEARNING_RATE = 2e-3
@@ -130,14 +131,8 @@ def shapes_model(cache_dir: Path = CACHE_DIR) -> QuickTraining:
         sidecar = json.loads(sidecar_path.read_text())
         if sidecar["recipe"] == recipe:
             model = keras.saving.load_model(model_path)
-            return QuickTraining(
-                model,
-                sidecar["train_accuracy"],
-                sidecar["val_accuracy"],
-                sidecar["seconds"],
-                sidecar["preprocessing"],
-                True,
-            )
+            fields = {key: sidecar[key] for key in SIDECAR_FIELDS}
+            return QuickTraining(model, **fields, from_cache=True)
     except (OSError, ValueError, KeyError):
         pass  # no cache, an unreadable one, or one from another recipe: train afresh
     set_seeds()
@@ -152,12 +147,7 @@ def shapes_model(cache_dir: Path = CACHE_DIR) -> QuickTraining:
     }
     cache_dir.mkdir(parents=True, exist_ok=True)
     result.model.save(model_path)
-    record = {
-        "recipe": recipe,
-        "preprocessing": preprocessing,
-        "train_accuracy": result.train_accuracy,
-        "val_accuracy": result.val_accuracy,
-        "seconds": result.seconds,
-    }
+    result = replace(result, preprocessing=preprocessing)
+    record = {"recipe": recipe, **{key: getattr(result, key) for key in SIDECAR_FIELDS}}
     sidecar_path.write_text(json.dumps(record, indent=1) + "\n")
-    return QuickTraining(result.model, result.train_accuracy, result.val_accuracy, result.seconds, preprocessing)
+    return result

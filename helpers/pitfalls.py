@@ -31,10 +31,11 @@ class Outcome:
 def score(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float, float]:
     """(accuracy, mean probability of the chosen class, share of probabilities below 0.001 or above 0.999)."""
     probabilities = np.asarray(probabilities, dtype=float).ravel()
-    if len(probabilities) != len(np.asarray(labels).ravel()):
-        raise ValueError(f"{len(probabilities)} predictions for {len(np.asarray(labels).ravel())} labels")
+    labels = np.asarray(labels).ravel()
+    if len(probabilities) != len(labels):
+        raise ValueError(f"{len(probabilities)} predictions for {len(labels)} labels")
     chosen = probabilities > 0.5
-    accuracy = float(np.mean(chosen == (np.asarray(labels).ravel() > 0.5)))
+    accuracy = float(np.mean(chosen == (labels > 0.5)))
     confidence = float(np.mean(np.where(chosen, probabilities, 1.0 - probabilities)))
     saturated = float(np.mean((probabilities < SATURATED_LOW) | (probabilities > SATURATED_HIGH)))
     return accuracy, confidence, saturated

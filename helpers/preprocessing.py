@@ -34,11 +34,6 @@ def preprocessing_layers(model) -> set[str]:
     return found
 
 
-def has_own_preprocessing(model) -> bool:
-    """True when the model resizes AND rescales by itself (then raw pixels of any size go in)."""
-    return {"Rescaling", "Resizing"} <= preprocessing_layers(model)
-
-
 RECIPE_KEYS = ("target_size", "interpolation", "scale", "class_names")
 
 
@@ -141,12 +136,13 @@ def check_preprocessing(model, batch: np.ndarray, channel_means: list[float] | N
 def export_with_preprocessing(model, preprocessing: dict):
     """A new model that takes raw RGB pixels (0-255) of any size and resizes and rescales them itself."""
     keras = quiet_import("keras")
-    if preprocessing_layers(model):
+    inside = preprocessing_layers(model)
+    if inside:
         raise ValueError(
-            f"the model already contains {sorted(preprocessing_layers(model))}; wrapping it again would resize or "
+            f"the model already contains {sorted(inside)}; wrapping it again would resize or "
             "rescale twice. Export the bare model."
         )
-    missing = [key for key in ("target_size", "interpolation", "scale") if key not in preprocessing]
+    missing = [key for key in RECIPE_KEYS if key != "class_names" and key not in preprocessing]
     if missing:
         raise PreprocessingUnknownError(f"cannot export without the training-time {missing}.")
     scale = _scale(preprocessing)
