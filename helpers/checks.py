@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 
 
 class NotYetError(Exception):
@@ -24,18 +25,28 @@ def _kind(value: object) -> str:
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
-def check_equal(exercise: str, answer: object, expected: object, hint: str) -> None:
+def _same(answer: object, wrong: object) -> bool:
+    """Equal in kind and value (so ``15.625`` matches ``15.625`` but ``True`` never matches ``1``)."""
+    same_kind = _is_number(answer) and _is_number(wrong) or type(answer) is type(wrong)
+    return bool(same_kind and answer == wrong)
+
+
+def check_equal(
+    exercise: str, answer: object, expected: object, hint: str, mistakes: Mapping[object, str] | None = None
+) -> None:
     """Compare a student's answer with the expected one; print a friendly message or raise one.
 
     Numbers compare by value (``np.int64(100)`` equals ``100``). ``hint`` says where to look; the
-    expected value is never shown. Returns nothing, so the check cell shows only the printed line
-    (a trailing ``;`` does not hide a result under nbval, whose kernel keeps no input history).
+    expected value is never shown. ``mistakes`` maps typical wrong answers to specific feedback
+    (e.g. ``{15: "with floor, the last 40 images are never seen"}``), used instead of the hint.
+    Returns nothing, so the check cell shows only the printed line (a trailing ``;`` does not hide
+    a result under nbval, whose kernel keeps no input history).
     """
     if answer is None or answer is Ellipsis:
         raise NotYetError(f"{exercise}: not answered yet. Replace the placeholder and run the cell again.")
-    same_kind = _is_number(answer) and _is_number(expected) or type(answer) is type(expected)
-    if not same_kind:
+    if not (_is_number(answer) and _is_number(expected) or type(answer) is type(expected)):
         raise NotYetError(f"{exercise}: expected {_kind(expected)}, got {_kind(answer)} ({answer!r}). {hint}")
     if answer != expected:
-        raise NotYetError(f"{exercise}: {answer!r} is not right yet. {hint}")
+        specific = next((text for wrong, text in (mistakes or {}).items() if _same(answer, wrong)), hint)
+        raise NotYetError(f"{exercise}: {answer!r} is not right yet. {specific}")
     print(f"{exercise}: correct ({answer!r}).")

@@ -76,12 +76,15 @@ def quick_train(
     epochs: int = EPOCHS,
     batch_size: int = BATCH_SIZE,
     build=None,
+    augmenter=None,
 ) -> QuickTraining:
     """Train :func:`small_cnn` on in-memory uint8 images (rescaled by 1/255 here) and time it.
 
     Refuses float images (they may be scaled already: dividing again is the double-rescale mistake)
     and labels other than 0/1 (the model has one sigmoid output). ``build`` makes another compiled
-    model to train the same way (default: :func:`small_cnn`).
+    model to train the same way (default: :func:`small_cnn`). ``augmenter``, a legacy
+    ``ImageDataGenerator`` without ``rescale``, augments the training images through its ``flow``;
+    seeds are reset first, so runs that differ only in the augmenter start from the same weights.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}.")
@@ -94,14 +97,21 @@ def quick_train(
             )
         if not set(np.unique(labels).tolist()) <= {0.0, 1.0}:
             raise ValueError(f"{name} labels must be 0 or 1 (one sigmoid output), got {np.unique(labels)[:5]}.")
+    if augmenter is not None and getattr(augmenter, "rescale", None):
+        raise ValueError("the augmenter must not rescale: quick_train divides by 255 itself (twice would be wrong).")
+    if augmenter is not None:
+        set_seeds()
     model = build() if build else small_cnn(x_train.shape[1:3])
     started = time.perf_counter()
+    x_scaled = x_train.astype("float32") / 255.0
+    if augmenter is not None:
+        training = {"x": augmenter.flow(x_scaled, y_train, batch_size=batch_size, seed=1)}
+    else:
+        training = {"x": x_scaled, "y": y_train, "batch_size": batch_size}
     history = model.fit(
-        x_train.astype("float32") / 255.0,
-        y_train,
+        **training,
         validation_data=(x_val.astype("float32") / 255.0, y_val),
         epochs=epochs,
-        batch_size=batch_size,
         verbose=0,
     )
     seconds = time.perf_counter() - started

@@ -76,3 +76,21 @@ def history_table(rows: list[dict[str, float]]) -> str:
     lines = ["".join(f"{key:>14}" for key in keys)]
     lines += ["".join(f"{row[key]:>14}" if key == "epoch" else f"{row[key]:>14.3f}" for key in keys) for row in rows]
     return "\n".join(lines)
+
+
+def show_preview(preview, title: str) -> None:
+    """The original and its augmented copies in one row, each titled with its measured change."""
+    count = 1 + len(preview.images)
+    figure, axes = plt.subplots(1, count, figsize=(1.7 * count, 2.2), dpi=80, squeeze=False)
+    scale = 255.0 if preview.images and max(image.max() for image in preview.images) <= 1.0 else 1.0
+    pictures = [preview.original, *(np.clip(image * scale, 0, 255).astype("uint8") for image in preview.images)]
+    labels = ["original", *(f"#{n}: {change:.0f}/255" for n, change in enumerate(preview.changes, start=1))]
+    for axis, picture, label in zip(axes[0], pictures, labels, strict=True):
+        axis.imshow(picture)
+        axis.set_title(label, fontsize=8)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    axes[0][0].set_ylabel("image")
+    figure.suptitle(f"{title} (titles: mean |pixel change|)", fontsize=10)
+    figure.tight_layout()
+    plt.show()

@@ -14,6 +14,11 @@ matplotlib.use("Agg")  # in this process only: nbval kernels inherit the environ
 from helpers.datasets import DatasetSpec, write_dataset  # noqa: E402
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The legacy generator warns once per augmented image about SciPy's old namespace; lessons filter it too."""
+    config.addinivalue_line("filterwarnings", "ignore:Please import `affine_transform`:DeprecationWarning")
+
+
 class NetworkAccessError(RuntimeError):
     """A unit test tried to reach a host other than this machine."""
 

@@ -39,6 +39,16 @@ def test_check_equal_compares_numpy_numbers_by_value(capsys: pytest.CaptureFixtu
     assert capsys.readouterr().out == "Exercise 0: correct (np.int64(100)).\n"
 
 
+def test_check_equal_gives_specific_feedback_for_known_mistakes() -> None:
+    mistakes = {15: "With floor, the last 40 images are never seen.", 15.625: "Keras 3 needs a whole number."}
+    with pytest.raises(NotYetError, match="15 is not right yet. With floor, the last 40"):
+        check_equal("Exercise 1", 15, 16, hint="generic", mistakes=mistakes)
+    with pytest.raises(NotYetError, match="Keras 3 needs a whole number"):
+        check_equal("Exercise 1", 15.625, 16, hint="generic", mistakes=mistakes)
+    with pytest.raises(NotYetError, match="14 is not right yet. generic"):
+        check_equal("Exercise 1", 14, 16, hint="generic", mistakes=mistakes)
+
+
 def test_not_yet_error_shows_as_one_line_in_jupyter() -> None:
     assert NotYetError("Exercise 1: 15 is not right yet.")._render_traceback_() == [
         "Not yet: Exercise 1: 15 is not right yet."

@@ -40,3 +40,15 @@ def test_a_damaged_cache_is_retrained(tmp_path: Path, one_epoch: None) -> None:
     models.shapes_model(tmp_path)
     (tmp_path / "shapes_small_cnn.keras").write_bytes(b"not a model")
     assert not models.shapes_model(tmp_path).from_cache
+
+
+def test_quick_train_refuses_an_augmenter_that_rescales() -> None:
+    from helpers.models import quick_train
+    from helpers.runtime import quiet_import
+
+    tf = quiet_import("tensorflow")
+    images = np.zeros((4, 16, 16, 3), np.uint8)
+    labels = np.array([0, 1, 0, 1], np.float32)
+    augmenter = tf.keras.preprocessing.image.ImageDataGenerator(rescale=1 / 255)
+    with pytest.raises(ValueError, match="the augmenter must not rescale"):
+        quick_train((images, labels), (images, labels), epochs=1, augmenter=augmenter)
