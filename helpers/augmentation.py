@@ -98,13 +98,15 @@ def zoom_bounds(zoom_range: object) -> tuple[float, float]:
 def keras3_layers(seed: int | None = None, **settings: object) -> list:
     """The Keras 3 layers that do what the legacy settings do, converted the way the lesson measures.
 
-    Shear: degrees become a factor, tan(angle). Zoom: factor f means zoom 1+f (positive zooms out,
-    as in legacy), and ``width_factor`` must be given or both axes share one factor. Flips: one
-    ``RandomFlip`` per axis, because ``RandomFlip()`` flips both axes together (a 180-degree turn).
-    Shear: ``RandomShear`` shears about the top-left corner, legacy about the centre, so the layer
-    also slides the picture sideways (up to tan(angle) x half the height at the centre).
-    Fill: legacy fills with the nearest edge pixel, the layers reflect unless told. ``seed`` seeds
-    each random layer (seed, seed+1, ...) so that a preview can be repeated.
+    Shear: the legacy shear_range=s slants by atan(sin s) (its matrix is [[1, -sin s], [0, cos s]],
+    which also stretches vertically by 1/cos s); ``RandomShear(x_factor=f)`` slants by atan(f), so
+    f = sin(s) gives the legacy slant (without the stretch, and never above RandomShear's limit of 1).
+    ``RandomShear`` pivots about the top-left corner, legacy about the centre, so the layer also
+    slides the picture sideways. Zoom: factor f means zoom 1+f (positive zooms out, as in legacy);
+    ``width_factor`` must be given or both axes share one factor. Flips: one ``RandomFlip`` per
+    axis, because ``RandomFlip()`` flips both axes together (a 180-degree turn). Fill: legacy fills
+    with the nearest edge pixel, the layers reflect unless told. ``seed`` seeds each random layer
+    (seed, seed+1, ...) so that a preview can be repeated.
     """
     settings = check_settings(settings)
     keras = quiet_import("keras")
@@ -123,7 +125,7 @@ def keras3_layers(seed: int | None = None, **settings: object) -> list:
         converted.append(layers.RandomTranslation(height, width, seed=next(seeds), **fill))
     if settings.get("shear_range"):
         converted.append(
-            layers.RandomShear(x_factor=math.tan(math.radians(settings["shear_range"])), seed=next(seeds), **fill)
+            layers.RandomShear(x_factor=math.sin(math.radians(settings["shear_range"])), seed=next(seeds), **fill)
         )
     if settings.get("zoom_range"):
         lower, upper = zoom_bounds(settings["zoom_range"])
@@ -136,6 +138,28 @@ def keras3_layers(seed: int | None = None, **settings: object) -> list:
     if settings.get("rescale") is not None:
         converted.append(layers.Rescaling(settings["rescale"]))
     return converted
+
+
+LAYER_ARGUMENTS = ("x_factor", "height_factor", "width_factor", "factor", "mode", "scale", "fill_mode")
+
+
+def describe_layers(layers: list) -> str:
+    """The layers as code-like calls with their key arguments, e.g. ``RandomShear(x_factor=(-0.34, 0.34), ...)``."""
+    calls = []
+    for layer in layers:
+        config = layer.get_config()
+        arguments = []
+        for name in LAYER_ARGUMENTS:
+            value = config.get(name)
+            if value is None or name == "x_factor" and value == 0.0:
+                continue
+            if isinstance(value, list | tuple):
+                value = tuple(round(v, 3) for v in value)
+            elif isinstance(value, float):
+                value = round(value, 4)
+            arguments.append(f"{name}={value!r}")
+        calls.append(f"{type(layer).__name__}({', '.join(arguments)})")
+    return "\n".join(calls)
 
 
 @contextmanager
@@ -184,9 +208,11 @@ class Preview:
 def _legacy_copies(image: np.ndarray, card: np.ndarray, count: int, seed: int, settings: dict) -> list:
     generator = legacy_generator(**settings)
     copies = []
+    # one seed per copy from one stream: np.random.seed(0), seed(1), ... give correlated first draws
+    copy_seeds = np.random.RandomState(seed).randint(0, 2**31 - 1, size=count)
     with kept_numpy_rng():
-        for index in range(count):
-            params = generator.get_random_transform(image.shape, seed=seed + index)
+        for copy_seed in copy_seeds:
+            params = generator.get_random_transform(image.shape, seed=int(copy_seed))
             pictures = (image,) if image is card else (image, card)  # measuring only: transform the card once
             pair = [generator.standardize(generator.apply_transform(p.astype("float32"), params)) for p in pictures]
             copies.append(pair if len(pair) == 2 else pair * 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import shutil
 from pathlib import Path
 
@@ -15,11 +16,11 @@ BYTES_PER_VALUE = {"float32": 4, "float16": 2, "uint8": 1, "float64": 8}
 def dataset_memory(images: int, height: int, width: int, channels: int = 3, dtype: str = "float32") -> int:
     """Bytes needed to hold ``images`` decoded images at once: images x height x width x channels x bytes."""
     for name, value in (("images", images), ("height", height), ("width", width), ("channels", channels)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
     if dtype not in BYTES_PER_VALUE:
         raise ValueError(f"dtype must be one of {sorted(BYTES_PER_VALUE)}, got {dtype!r}.")
-    return images * height * width * channels * BYTES_PER_VALUE[dtype]
+    return int(images) * int(height) * int(width) * int(channels) * BYTES_PER_VALUE[dtype]
 
 
 def human_bytes(size: int) -> str:
@@ -28,7 +29,7 @@ def human_bytes(size: int) -> str:
         raise ValueError(f"a size cannot be negative, got {size}.")
     value, unit = float(size), "bytes"
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
+        if round(value, 1) < 1024 or unit == "TiB":
             break
         value /= 1024
     return f"{size:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
@@ -49,7 +50,8 @@ def describe_batch(batch: object) -> str:
     ]
     if len(parts) >= 2:
         y = np.asarray(parts[1])
-        values, counts = np.unique(y, return_counts=True)
+        labels = y.argmax(axis=-1) if y.ndim == 2 else y  # one-hot (class_mode="categorical") counts by class
+        values, counts = np.unique(labels, return_counts=True)
         spread = ", ".join(f"{value:g}: {count}" for value, count in zip(values.tolist(), counts.tolist(), strict=True))
         lines.append(f"y {y.shape} {y.dtype}, label counts {{{spread}}}")
     return "\n".join(lines)
@@ -64,8 +66,11 @@ def copy_class_tree(source: Path, destination: Path, class_names: list[str], per
     destination = Path(destination)
     if destination.exists():
         raise FileExistsError(f"{destination} already exists; copy_class_tree only creates new folders.")
-    if per_class < 1 or len(set(class_names)) != len(class_names) or not class_names:
-        raise ValueError(f"need distinct class names and per_class >= 1, got {class_names!r} and {per_class}.")
+    if per_class < 1 or len({name.lower() for name in class_names}) != len(class_names) or not class_names:
+        raise ValueError(
+            f"need class names that differ beyond upper/lower case (they collide on macOS and Windows) and "
+            f"per_class >= 1, got {class_names!r} and {per_class}."
+        )
     if not Path(source).is_dir():
         raise ValueError(
             f"{source} is not a folder; point source at one folder of images, e.g. data/shapes/train/circle."
@@ -101,11 +106,11 @@ def capabilities(source: object) -> dict[str, str]:
     try:
         source[0]
         indexing = "yes"
-    except TypeError as error:
+    except (TypeError, IndexError, KeyError) as error:
         indexing = f"no ({type(error).__name__})"
     limit = length + 3 if length is not None else 100_000
     passes = [count_batches(source, limit) for _ in range(2)]
-    described = [f"{count} (stopped: it never ends)" if count >= limit else str(count) for count in passes]
+    described = [f"never ends (stopped after {count})" if count >= limit else str(count) for count in passes]
     return {
         "len()": "no (TypeError)" if length is None else str(length),
         "source[0]": indexing,

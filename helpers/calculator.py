@@ -35,4 +35,5 @@ def steps_calculator(samples: int = 1000, batch_size: int = 64, epochs: int = 5)
     update()
     box = widgets.VBox([*controls.values(), answer])
     box.controls, box.answer = controls, answer  # handles for tests and for the browser test
+    box.add_class("fitgen-steps-calculator")
     return box

@@ -25,6 +25,17 @@ def _kind(value: object) -> str:
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
+def require_answer(exercise: str, answer: object) -> object:
+    """The answer itself, or "not answered yet" while it is still the placeholder (``...`` or None).
+
+    Check cells that measure something FROM the answer call this first, so that a student copy's
+    placeholder gives the friendly message instead of an error from deep inside a helper.
+    """
+    if answer is None or answer is Ellipsis:
+        raise NotYetError(f"{exercise}: not answered yet. Replace the placeholder and run the cell again.")
+    return answer
+
+
 def _same(answer: object, wrong: object) -> bool:
     """Equal in kind and value (so ``15.625`` matches ``15.625`` but ``True`` never matches ``1``)."""
     same_kind = _is_number(answer) and _is_number(wrong) or type(answer) is type(wrong)
@@ -42,8 +53,7 @@ def check_equal(
     Returns nothing, so the check cell shows only the printed line (a trailing ``;`` does not hide
     a result under nbval, whose kernel keeps no input history).
     """
-    if answer is None or answer is Ellipsis:
-        raise NotYetError(f"{exercise}: not answered yet. Replace the placeholder and run the cell again.")
+    require_answer(exercise, answer)
     if not (_is_number(answer) and _is_number(expected) or type(answer) is type(expected)):
         raise NotYetError(f"{exercise}: expected {_kind(expected)}, got {_kind(answer)} ({answer!r}). {hint}")
     if answer != expected:

@@ -256,9 +256,20 @@ def describe_manifest(manifest: dict) -> str:
 
 
 def ensure_dataset(name: str = "shapes") -> Path:
-    """Path of a default dataset under :func:`data_root`, building it first if it is missing."""
+    """Path of a dataset under :func:`data_root`: an offline one (built first if missing) or a fetched one.
+
+    A fetched dataset (``data_scripts/fetch_flowers.py``, ``fetch_cats_vs_dogs.py``) must already hold
+    ``train/`` and ``val/``; lessons that take a ``DATASET`` parameter read it through here.
+    """
     if name not in DEFAULT_SPECS:
-        raise DatasetError(f"No default dataset called {name!r}; choose one of {sorted(DEFAULT_SPECS)}.")
+        target = data_root() / name
+        if (target / "train").is_dir() and (target / "val").is_dir():
+            return target
+        raise DatasetError(
+            f"No dataset called {name!r} under {display_path(data_root())}: the offline ones are "
+            f"{sorted(DEFAULT_SPECS)}; fetch a real one first, e.g. .venv/bin/python data_scripts/fetch_flowers.py "
+            "--subset 100 (then DATASET = 'flowers')."
+        )
     target = data_root() / name
     write_dataset(target, DEFAULT_SPECS[name])
     return target

@@ -15,13 +15,10 @@ PICTURES = ("chelsea", "astronaut", "coffee", "measuring card")
 COLUMNS = 4
 
 
-def preview_png(preview: Preview, columns: int = COLUMNS) -> bytes:
-    """The original and its augmented copies as one PNG grid (pixels undone from any rescale, clipped)."""
+def preview_png(preview: Preview, rescale: float | None = None, columns: int = COLUMNS) -> bytes:
+    """The original and its augmented copies as one PNG grid (``rescale`` undone, values clipped to 0-255)."""
     original = preview.original.astype("float32")
-    top = max(float(original.max()), 1.0)
-    tiles = [original] + [
-        image * (top / max(float(image.max()), 1e-6)) if image.max() <= 1.0 else image for image in preview.images
-    ]
+    tiles = [original] + [image / (rescale or 1.0) for image in preview.images]
     height, width = original.shape[:2]
     rows = -(-len(tiles) // columns)
     sheet = np.full((rows * (height + 4), columns * (width + 4), 3), 255, dtype=np.uint8)
@@ -72,7 +69,7 @@ def explorer_output(values: dict, count: int = 7) -> tuple[bytes, str]:
         return preview_png(untouched), f"cannot preview: {error}"
     listed = ", ".join(f"{name}={value!r}" for name, value in settings.items()) or "no augmentation"
     text = f"{values['engine']} engine, seed {values['seed']}: {listed}\n(first tile: the original)\n"
-    return preview_png(preview), text + preview.describe()
+    return preview_png(preview, settings.get("rescale")), text + preview.describe()
 
 
 def augmentation_explorer(picture_name: str = "chelsea", engine: str = "legacy", seed: int = 0) -> widgets.VBox:

@@ -43,6 +43,12 @@ def _dot_position(image: np.ndarray, name: str) -> np.ndarray | None:
     return None if xs.size == 0 else np.array([xs.mean(), ys.mean()])
 
 
+def _signed(value: float) -> str:
+    """One decimal with a sign, and no "-0.0" for values that round to zero."""
+    rounded = round(value, 1)
+    return f"{rounded + 0.0:+.1f}" if rounded else "+0.0"
+
+
 @dataclass(frozen=True)
 class Geometry:
     """What a transform did to the card, in the legacy generator's conventions.
@@ -67,8 +73,9 @@ class Geometry:
             axis for axis, flag in (("left-right", self.mirrored_x), ("up-down", self.mirrored_y)) if flag
         )
         return (
-            f"zoom x {self.zoom_x:.2f} y {self.zoom_y:.2f}, shear {self.shear_degrees:+.1f} deg, "
-            f"rotation {self.rotation_degrees:+.1f} deg, shift ({self.shift_x:+.0f}, {self.shift_y:+.0f}) px, "
+            f"zoom x {self.zoom_x:.2f} y {self.zoom_y:.2f}, shear {_signed(self.shear_degrees)} deg, "
+            f"rotation {_signed(self.rotation_degrees)} deg, "
+            f"shift ({round(self.shift_x) + 0:+d}, {round(self.shift_y) + 0:+d}) px, "
             f"mirrored: {mirrored or 'no'}"
         )
 
@@ -83,7 +90,8 @@ def measure_card(image: np.ndarray) -> Geometry | None:
     centre, right, below = (_dot_position(pixels[..., :3], name) for name in ("centre", "right", "below"))
     if centre is None or right is None or below is None:
         return None
-    u, v = (right - centre) / DOT_OFFSET, (below - centre) / DOT_OFFSET
+    offset = DOT_OFFSET * pixels.shape[1] / CARD_SIZE  # the card may have been resized to a photo's size
+    u, v = (right - centre) / offset, (below - centre) / offset
     length_u, length_v = float(np.hypot(*u)), float(np.hypot(*v))
     cosine = float(np.clip(u @ v / (length_u * length_v), -1.0, 1.0))
     middle = (pixels.shape[1] // 2, pixels.shape[0] // 2)

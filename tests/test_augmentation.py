@@ -11,6 +11,7 @@ from helpers.augmentation import (
     AugmentationError,
     augment,
     check_settings,
+    describe_layers,
     keras3_layers,
     measure_draws,
     measure_layers,
@@ -42,6 +43,16 @@ def test_measure_card_reads_known_transforms() -> None:
         measure_card(card[..., 0])
     with pytest.raises(ValueError, match="measuring card needs at least"):
         measuring_card(50)
+
+
+def test_measure_card_works_at_any_card_size() -> None:
+    from PIL import Image
+
+    for size in (64, 256):
+        resized = np.asarray(Image.fromarray(measuring_card()).resize((size, size), Image.NEAREST))
+        geometry = measure_card(resized)
+        assert geometry.zoom_x == pytest.approx(1.0, abs=0.05) and geometry.zoom_y == pytest.approx(1.0, abs=0.05)
+    assert "shift (+0, +0) px" in measure_card(measuring_card()).describe()  # never "-0"
 
 
 def test_summarize_draws_refuses_when_every_dot_is_lost() -> None:
@@ -82,8 +93,12 @@ def test_keras3_conversion() -> None:
     names = [type(layer).__name__ for layer in layers]
     assert names == ["RandomShear", "RandomZoom", "RandomFlip", "Rescaling"]
     shear, zoom, flip, _ = layers
-    assert shear.x_factor[1] == pytest.approx(math.tan(math.radians(20)))
+    assert shear.x_factor[1] == pytest.approx(math.sin(math.radians(20)))  # the legacy slant, atan(sin s)
     assert zoom.width_factor is not None and flip.mode == "horizontal"
+    described = describe_layers(layers).splitlines()
+    assert described[0] == "RandomShear(x_factor=(-0.342, 0.342), fill_mode='nearest')"
+    assert described[2] == "RandomFlip(mode='horizontal')" and described[3] == "Rescaling(scale=0.0039)"
+    assert len(keras3_layers(shear_range=80)) == 1  # sin keeps any legal angle within RandomShear's limit
     with pytest.raises(AugmentationError, match="brightness_range has no exact Keras 3 layer"):
         keras3_layers(brightness_range=[0.5, 1.5])
 

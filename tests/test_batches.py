@@ -24,6 +24,8 @@ def test_dataset_memory_and_human_bytes() -> None:
     assert human_bytes(dataset_memory(25_000, 224, 224)) == "14.0 GiB"
     assert human_bytes(512) == "512 bytes" and human_bytes(2048) == "2.0 KiB"
     assert human_bytes(5 * 1024**5) == "5120.0 TiB"
+    assert human_bytes(1_048_575) == "1.0 MiB"  # not "1024.0 KiB"
+    assert dataset_memory(np.int64(1000), 128, 128) == 1000 * 128 * 128 * 12
 
 
 @pytest.mark.parametrize(
@@ -50,6 +52,8 @@ def test_describe_batch_forms() -> None:
         "tuple of 2: x (4, 8, 8, 3) float32, values 0 to 1\ny (4,) float64, label counts {0: 1, 1: 3}"
     )
     assert describe_batch(x) == "ndarray: x (4, 8, 8, 3) float32, values 0 to 1"
+    one_hot = np.array([[1, 0], [0, 1], [0, 1], [0, 1.0]])
+    assert describe_batch((x, one_hot)).endswith("label counts {0: 1, 1: 3}")
     with pytest.raises(ValueError, match="got a tuple of 4"):
         describe_batch((x, x, x, x))
 
@@ -62,8 +66,10 @@ def test_copy_class_tree_copies_and_never_overwrites(tiny_dataset: Path, tmp_pat
     with pytest.raises(FileExistsError, match="already exists"):
         copy_class_tree(tiny_dataset / "train" / "circle", tree, ["a", "b"], per_class=1)
     assert {p: p.read_bytes() for p in tree.rglob("*.jpg")} == before  # nothing modified
-    with pytest.raises(ValueError, match="distinct class names"):
-        copy_class_tree(tiny_dataset / "train" / "circle", tmp_path / "other", ["a", "a"], per_class=1)
+    for clash in (["a", "a"], ["dog", "Dog"]):
+        with pytest.raises(ValueError, match="differ beyond upper/lower case"):
+            copy_class_tree(tiny_dataset / "train" / "circle", tmp_path / "other", clash, per_class=1)
+    assert not (tmp_path / "other").exists()  # refused before writing anything
     with pytest.raises(ValueError, match="fewer than per_class=99"):
         copy_class_tree(tiny_dataset / "train" / "circle", tmp_path / "more", ["a", "b"], per_class=99)
     with pytest.raises(ValueError, match="is not a folder"):
@@ -91,8 +97,9 @@ def test_capabilities_of_a_generator_a_list_and_an_endless_iterator() -> None:
                 yield 0
 
     row = capabilities(Endless())
-    assert row["1st for-loop"] == "5 (stopped: it never ends)" and row["source[0]"] == "yes"
+    assert row["1st for-loop"] == "never ends (stopped after 5)" and row["source[0]"] == "yes"
     assert count_batches([1, 2, 3], limit=2) == 2
+    assert capabilities([])["source[0]"] == "no (IndexError)"
     table = capability_table({"list": capabilities([1, 2]), "endless": row})
     assert table.splitlines()[0].split() == ["source", "len()", "source[0]", "1st", "for-loop", "2nd", "for-loop"]
     assert table.splitlines()[1].split()[:3] == ["list", "2", "yes"]

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from helpers.checks import NotYetError, check_equal
+from helpers.checks import NotYetError, check_equal, require_answer
 from helpers.images import ImageFolderError
 from helpers.plots import history_table, plot_history, show_samples
 
@@ -47,6 +47,13 @@ def test_check_equal_gives_specific_feedback_for_known_mistakes() -> None:
         check_equal("Exercise 1", 15.625, 16, hint="generic", mistakes=mistakes)
     with pytest.raises(NotYetError, match="14 is not right yet. generic"):
         check_equal("Exercise 1", 14, 16, hint="generic", mistakes=mistakes)
+
+
+def test_require_answer_stops_at_the_placeholder() -> None:
+    assert require_answer("Exercise 1", 15) == 15
+    for placeholder in (..., None):
+        with pytest.raises(NotYetError, match="Exercise 1: not answered yet"):
+            require_answer("Exercise 1", placeholder)
 
 
 def test_not_yet_error_shows_as_one_line_in_jupyter() -> None:

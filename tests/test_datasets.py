@@ -170,8 +170,11 @@ def test_ensure_dataset_builds_under_fitgen_data(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr("helpers.datasets.DEFAULT_SPECS", {"shapes": TINY_SPEC})
     assert ensure_dataset("shapes") == tmp_path / "shapes"
     assert read_manifest(tmp_path / "shapes")["total"] == 20
-    with pytest.raises(DatasetError, match="No default dataset called 'cats'"):
+    with pytest.raises(DatasetError, match="No dataset called 'cats' under .*fetch a real one first"):
         ensure_dataset("cats")
+    for split in ("train", "val"):
+        (tmp_path / "cats" / split).mkdir(parents=True)
+    assert ensure_dataset("cats") == tmp_path / "cats"  # a fetched dataset is used as it is
 
 
 def test_display_path_is_relative_inside_the_repository(tmp_path: Path) -> None:
