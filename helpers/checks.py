@@ -36,10 +36,14 @@ def require_answer(exercise: str, answer: object) -> object:
     return answer
 
 
+def _same_kind(answer: object, other: object) -> bool:
+    """Both numbers (``np.int64`` and ``int`` alike, never bool), or of the very same type."""
+    return _is_number(answer) and _is_number(other) or type(answer) is type(other)
+
+
 def _same(answer: object, wrong: object) -> bool:
     """Equal in kind and value (so ``15.625`` matches ``15.625`` but ``True`` never matches ``1``)."""
-    same_kind = _is_number(answer) and _is_number(wrong) or type(answer) is type(wrong)
-    return bool(same_kind and answer == wrong)
+    return bool(_same_kind(answer, wrong) and answer == wrong)
 
 
 def check_equal(
@@ -54,7 +58,7 @@ def check_equal(
     a result under nbval, whose kernel keeps no input history).
     """
     require_answer(exercise, answer)
-    if not (_is_number(answer) and _is_number(expected) or type(answer) is type(expected)):
+    if not _same_kind(answer, expected):
         raise NotYetError(f"{exercise}: expected {_kind(expected)}, got {_kind(answer)} ({answer!r}). {hint}")
     if answer != expected:
         specific = next((text for wrong, text in (mistakes or {}).items() if _same(answer, wrong)), hint)

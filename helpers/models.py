@@ -97,17 +97,19 @@ def quick_train(
             )
         if not set(np.unique(labels).tolist()) <= {0.0, 1.0}:
             raise ValueError(f"{name} labels must be 0 or 1 (one sigmoid output), got {np.unique(labels)[:5]}.")
-    if augmenter is not None and getattr(augmenter, "rescale", None):
-        raise ValueError("the augmenter must not rescale: quick_train divides by 255 itself (twice would be wrong).")
     if augmenter is not None:
+        if getattr(augmenter, "rescale", None):
+            raise ValueError(
+                "the augmenter must not rescale: quick_train divides by 255 itself (twice would be wrong)."
+            )
         set_seeds()
     model = build() if build else small_cnn(x_train.shape[1:3])
     started = time.perf_counter()
     x_scaled = x_train.astype("float32") / 255.0
-    if augmenter is not None:
-        training = {"x": augmenter.flow(x_scaled, y_train, batch_size=batch_size, seed=1)}
-    else:
+    if augmenter is None:
         training = {"x": x_scaled, "y": y_train, "batch_size": batch_size}
+    else:
+        training = {"x": augmenter.flow(x_scaled, y_train, batch_size=batch_size, seed=1)}
     history = model.fit(
         **training,
         validation_data=(x_val.astype("float32") / 255.0, y_val),
