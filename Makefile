@@ -14,14 +14,21 @@ DATASETS := shapes arrows
 DATA_DIR := $(or $(FITGEN_DATA),data)
 DATA_SOURCES := data_scripts/make_shapes.py helpers/shapes.py helpers/datasets.py
 PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# The browser test needs Debian's chromium (.ci/run installs it); without one, make test says so and leaves it out.
+CHROMIUM := $(shell command -v chromium || command -v chromium-browser)
+BROWSER_TESTS := $(if $(CHROMIUM),,--ignore=tests/browser)
 
-.PHONY: help setup lab test lint unit nbval regen data clean
+.PHONY: help setup lab test test-browser test-student student lint unit nbval regen data bench clean
 
 help:
 	@echo "make lab     set up .venv and data, open JupyterLab on the lessons (LAB_ARGS=... passes through)"
-	@echo "make test    set up, then ruff, unit tests and strict nbval on notebooks/, with durations"
+	@echo "make test    set up, then ruff, unit tests, strict nbval on notebooks/ and (with chromium) the browser test"
+	@echo "make test-browser  the lessons in headless Chromium: runs lesson 02, moves the widgets, takes screenshots"
+	@echo "make test-student  execute every lesson's student copy (slow; .ci/run runs it after make test)"
+	@echo "make student build student copies of the lessons into student/ (solutions replaced by placeholders)"
 	@echo "make regen   re-execute the notebooks and write byte-stable outputs (after editing a lesson)"
 	@echo "make data    build the offline datasets under data/"
+	@echo "make bench   images/s of each input pipeline on this machine, and one training epoch fed by each"
 	@echo "make clean   remove .venv (data/ stays; make_shapes.py rebuilds it when its code changes)"
 
 setup: $(STAMP)
@@ -52,16 +59,30 @@ lint: setup
 	$(BIN)/ruff format --check helpers data_scripts tests notebooks
 
 unit: setup data
-	$(BIN)/python -m pytest tests --durations=10
+	$(BIN)/python -m pytest tests -m "not slow" $(BROWSER_TESTS) --durations=10
 
 nbval: setup data
 	$(BIN)/python -m pytest notebooks $(PYTEST_NOTEBOOKS) --durations=10
 
 test: setup data lint
-	$(BIN)/python -m pytest tests notebooks $(PYTEST_NOTEBOOKS) -p tests.notebook_budget --durations=15
+	@$(if $(CHROMIUM),,echo "make test: no chromium found, so the browser test is left out (sudo apt-get install chromium)")
+	$(BIN)/python -m pytest tests notebooks $(PYTEST_NOTEBOOKS) -m "not slow" $(BROWSER_TESTS) -p tests.notebook_budget --durations=15
+
+test-browser: setup data
+	$(BIN)/python -m pytest tests/browser --durations=5
+
+test-student: setup data
+	$(BIN)/python -m pytest tests/test_student.py -m slow --durations=10
+
+student: setup
+	$(BIN)/python tests/make_student.py --out student $(NOTEBOOKS)
 
 regen: setup data
 	$(BIN)/python tests/regen_notebooks.py $(NOTEBOOKS)
+
+# Not part of make test: timings are this machine's, printed and written to .cache/bench.json.
+bench: setup data
+	$(BIN)/python -m helpers.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info

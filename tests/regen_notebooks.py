@@ -26,6 +26,30 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 CELL_TIMEOUT_SECONDS = 300
 SANITIZE_FILE = Path(__file__).with_name("nbval_sanitize.cfg")
 IGNORE_OUTPUT_TAG = "nbval-ignore-output"
+# Cells whose outputs are this machine's measurements (lesson 06's images/s): committed with every number
+# shown as "#" and plots left out, so that a second make regen changes no byte. Students see real numbers.
+MEASURED_TAG = "measured"
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def mask_numbers(text: str) -> str:
+    """Every number becomes '#', and runs of spaces one space (column padding depends on the numbers)."""
+    return re.sub(r" +", " ", NUMBER.sub("#", text))
+
+
+def mask_measurements(outputs: list) -> list:
+    """Numbers in text outputs are masked; images are dropped (they plot the numbers)."""
+    kept = []
+    for output in outputs:
+        if output.get("output_type") == "stream":
+            output["text"] = mask_numbers(output["text"])
+        elif output.get("output_type") in ("display_data", "execute_result"):
+            data = output.get("data", {})
+            if "text/plain" not in data or any(kind.startswith("image/") for kind in data):
+                continue
+            data["text/plain"] = mask_numbers(data["text/plain"])
+        kept.append(output)
+    return kept
 
 
 def merge_streams(outputs: list) -> list:
@@ -72,8 +96,13 @@ def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type != "code":
             continue
         cell.outputs = merge_streams(cell.outputs)
-        if IGNORE_OUTPUT_TAG in cell.metadata.get("tags", []):
+        tags = cell.metadata.get("tags", [])
+        if IGNORE_OUTPUT_TAG in tags:
             mask_volatile_text(cell.outputs, patterns)
+        if MEASURED_TAG in tags:
+            if IGNORE_OUTPUT_TAG not in tags:
+                raise ValueError(f"a cell tagged {MEASURED_TAG!r} must also be tagged {IGNORE_OUTPUT_TAG!r}.")
+            cell.outputs = mask_measurements(cell.outputs)
         for output in cell.outputs:
             output.get("data", {}).pop(WIDGET_VIEW, None)
             output.get("metadata", {}).pop(WIDGET_VIEW, None)

@@ -13,8 +13,13 @@ import helpers.models as models
 
 @pytest.fixture
 def one_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Train for one epoch on every 8th image: these tests are about caching, not accuracy."""
     real = models.quick_train
-    monkeypatch.setattr(models, "quick_train", lambda train, val: real(train, val, epochs=1))
+    monkeypatch.setattr(
+        models,
+        "quick_train",
+        lambda train, val: real((train[0][::8], train[1][::8]), (val[0][::8], val[1][::8]), epochs=1),
+    )
 
 
 def test_train_cache_reload_and_retrain(tmp_path: Path, one_epoch: None) -> None:

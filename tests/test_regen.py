@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from tests.regen_notebooks import clean, merge_streams, regenerate
 
@@ -73,6 +74,25 @@ def test_regenerate_is_quiet_and_byte_stable(tmp_path: Path) -> None:
 
 def lessons() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_clean_masks_every_number_of_a_measured_cell_and_drops_its_plots() -> None:
+    notebook = nbformat.v4.new_notebook()
+    measured = nbformat.v4.new_code_cell("m", metadata={"tags": ["nbval-ignore-output", "measured"]})
+    measured.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="fast   1,374 images/s, 3.4x,  34%\n"),
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBOR", "text/plain": "<Figure 560x240>"}),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "0.42"}, execution_count=1),
+    ]
+    notebook.cells = [measured]
+    outputs = clean(notebook).cells[0].outputs
+    assert outputs[0]["text"] == "fast # images/s, #x, #%\n"
+    assert [output["output_type"] for output in outputs] == ["stream", "execute_result"]
+    assert outputs[1]["data"]["text/plain"] == "#"
+    compared = nbformat.v4.new_code_cell("m", metadata={"tags": ["measured"]})
+    notebook.cells = [compared]
+    with pytest.raises(ValueError, match="must also be tagged 'nbval-ignore-output'"):
+        clean(notebook)
 
 
 def test_there_are_lessons() -> None:

@@ -1,0 +1,121 @@
+"""make bench's measuring code, on the tiny dataset (throughput numbers themselves are not asserted here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers.bench import (
+    PIPELINES,
+    SETTINGS,
+    TECHNIQUES,
+    Measurement,
+    epoch_seconds,
+    images_per_second,
+    main,
+    measure,
+    pipeline_batches,
+    profile,
+    ratios,
+    throughput_table,
+    training_epoch_seconds,
+)
+from helpers.pipeline import fast_dataset
+
+
+def test_every_pipeline_yields_one_epoch_of_the_same_images(tiny_dataset: Path) -> None:
+    for name in PIPELINES:
+        batches = list(pipeline_batches(name, tiny_dataset / "train", 32, 5)())
+        assert [len(batch[1]) for batch in batches] == [5, 5, 2], name
+        assert batches[0][0].shape[1:] == (32, 32, 3), name
+
+
+def test_measure_ratios_and_table(tiny_dataset: Path) -> None:
+    measurements = measure(PIPELINES, tiny_dataset / "train", 32, 4, repeats=2)
+    assert [m.name for m in measurements] == list(PIPELINES)
+    assert all(len(m.runs) == 2 and m.median > 0 for m in measurements)
+    table = throughput_table(measurements)
+    assert table.splitlines()[-1].startswith("decode only") and table.splitlines()[-1].endswith("100%")
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
+        measure(PIPELINES, tiny_dataset / "train", 32, 4, repeats=0)
+    with pytest.raises(ValueError, match="unknown pipeline 'turbo'"):
+        pipeline_batches("turbo", tiny_dataset / "train", 32, 4)
+
+
+def test_ratios_use_medians() -> None:
+    made_up = [
+        Measurement("legacy", [100, 90, 400]),
+        Measurement("fast", [450, 400, 500]),
+        Measurement("decode only", [900, 1000, 800]),
+    ]
+    assert ratios(made_up) == {"fast / legacy": 4.5, "fast / ceiling": 0.5}
+    assert made_up[0].spread == (90, 400)
+
+
+def test_main_prints_the_table_and_writes_json(
+    tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bench.json"
+    assert (
+        main(
+            [
+                "--folder",
+                str(tiny_dataset / "train"),
+                "--size",
+                "32",
+                "--batch-size",
+                "4",
+                "--repeats",
+                "1",
+                "--no-training",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "fast / legacy = " in printed and "fast / ceiling = " in printed
+    figures = json.loads(out.read_text())
+    assert set(figures["ratios"]) == {"fast / legacy", "fast / ceiling"} and len(figures["throughput"]) == 5
+
+
+def test_epoch_seconds_adds_the_model_time_and_takes_the_fastest_epoch() -> None:
+    batches = [0, 1, 2, 3]
+    assert epoch_seconds(batches, 0.0, repeats=2) < 0.01
+    assert 0.04 <= epoch_seconds(batches, 0.01, repeats=1) < 0.2  # 4 batches x 10 ms
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
+        epoch_seconds(batches, repeats=0)
+
+
+def test_techniques_switch_on_one_more_speed_up_each(tiny_dataset: Path) -> None:
+    switched_off = [sum(value is False for value in switches.values()) for switches in TECHNIQUES.values()]
+    assert switched_off == [3, 2, 1, 0, 0] and TECHNIQUES["+ cache"] == {"cache": True}
+    for switches in TECHNIQUES.values():
+        dataset, _ = fast_dataset(tiny_dataset / "train", (32, 32), 4, **switches, **SETTINGS)
+        assert sum(len(y) for _, y in dataset) == 12
+
+
+@pytest.mark.parametrize("name", ["in memory", "legacy + threads", "fast"])
+def test_training_epoch_seconds_times_each_epoch_after_a_warm_up(tiny_dataset: Path, name: str) -> None:
+    seconds = training_epoch_seconds(name, tiny_dataset / "train", 32, 4, repeats=2)
+    assert len(seconds) == 2 and all(0 < value < 60 for value in seconds)
+
+
+def test_profile_compares_decoding_with_both_transforms() -> None:
+    line = profile([Measurement("decode only", [2000.0])], 32, 4)
+    assert line.startswith("profile: decode+resize 0.50 ms/image; the fast transform alone ")
+    assert "TensorFlow's one-pass transform" in line and line.endswith("of the ceiling")
+
+
+@pytest.mark.parametrize("warm_up, passes", [(True, 2), (False, 1)])
+def test_images_per_second_counts_the_labels_of_one_timed_pass(warm_up: bool, passes: int) -> None:
+    calls = []
+
+    def epoch() -> list:
+        calls.append(1)
+        return [(None, [0] * 4), (None, [0] * 3)]
+
+    assert images_per_second(epoch, warm_up=warm_up) > 0 and len(calls) == passes
