@@ -66,7 +66,9 @@ nbval: setup data
 
 test: setup data lint
 	@$(if $(CHROMIUM),,echo "make test: no chromium found, so the browser test is left out (sudo apt-get install chromium)")
-	$(BIN)/python -m pytest tests notebooks $(PYTEST_NOTEBOOKS) -m "not slow" $(BROWSER_TESTS) -p tests.notebook_budget --durations=15
+	$(BIN)/python tests/run_suites.py $(if $(CHROMIUM),--browser) \
+		-- tests -m "not slow" --durations=10 \
+		-- notebooks $(PYTEST_NOTEBOOKS) -p tests.notebook_budget --durations=10
 
 test-browser: setup data
 	$(BIN)/python -m pytest tests/browser --durations=5

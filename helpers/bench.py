@@ -92,8 +92,10 @@ TECHNIQUES = {
 }
 
 
-def epoch_seconds(batches: Iterable, model_seconds_per_batch: float = 0.0, repeats: int = 3) -> float:
-    """Seconds of the fastest of ``repeats`` epochs (after a warm-up) over ``batches``.
+def epoch_seconds(
+    batches: Iterable, model_seconds_per_batch: float = 0.0, repeats: int = 3, warm_up: bool = True
+) -> float:
+    """Seconds of the fastest of ``repeats`` epochs (after a warm-up epoch, unless told) over ``batches``.
 
     A simulated model "trains" ``model_seconds_per_batch`` on each batch, leaving the CPU free as an
     accelerator would. The fastest epoch, not the median, because a shared machine's stalls only add time.
@@ -101,12 +103,12 @@ def epoch_seconds(batches: Iterable, model_seconds_per_batch: float = 0.0, repea
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}.")
     times = []
-    for _ in range(repeats + 1):
+    for _ in range(repeats + warm_up):
         started = time.perf_counter()
         for _batch in batches:
             time.sleep(model_seconds_per_batch)
         times.append(time.perf_counter() - started)
-    return min(times[1:])
+    return min(times[1:] if warm_up else times)
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def measure(names: Iterable[str], folder: Path, size: int, batch_size: int, repe
     return [Measurement(name, values) for name, values in runs.items()]
 
 
-def transform_images_per_second(size: int, batch_size: int, repeats: int = 20, two_passes: bool = True) -> float:
+def transform_images_per_second(size: int, batch_size: int, repeats: int = 10, two_passes: bool = True) -> float:
     """The fast pipeline's augmentation alone, on one batch already in memory: its share of the cost.
 
     ``two_passes=False`` times TensorFlow's one 2-D transform instead of the pipeline's two 1-D passes.

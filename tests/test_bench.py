@@ -86,6 +86,17 @@ def test_epoch_seconds_adds_the_model_time_and_takes_the_fastest_epoch() -> None
     batches = [0, 1, 2, 3]
     assert epoch_seconds(batches, 0.0, repeats=2) < 0.01
     assert 0.04 <= epoch_seconds(batches, 0.01, repeats=1) < 0.2  # 4 batches x 10 ms
+    passes = []
+
+    class Counted:
+        def __iter__(self):
+            passes.append(1)
+            return iter(batches)
+
+    epoch_seconds(Counted(), repeats=2, warm_up=False)
+    assert len(passes) == 2  # no warm-up pass
+    epoch_seconds(Counted(), repeats=2)
+    assert len(passes) == 5  # a warm-up pass, then two timed ones
     with pytest.raises(ValueError, match="repeats must be at least 1"):
         epoch_seconds(batches, repeats=0)
 
