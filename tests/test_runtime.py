@@ -12,16 +12,27 @@ import pytest
 from helpers.runtime import LessonRuntime, filter_known_warnings, silenced_stderr_fd
 
 
-def run_python(code: str) -> subprocess.CompletedProcess:
+def run_python(code: str) -> subprocess.Popen:
+    """Start ``code`` in a fresh interpreter (no TF_/KERAS variables inherited); read it with ``finish``."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("TF_", "KERAS"))}
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=environment, timeout=120
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
     )
 
 
-def test_setup_lesson_is_silent_and_prints_one_line() -> None:
-    result = run_python(
-        """
+def finish(process: subprocess.Popen) -> subprocess.CompletedProcess:
+    stdout, stderr = process.communicate(timeout=180)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+# Each script needs a fresh process (TensorFlow's start-up is what they test). They start together, once per
+# module, and each test reads its own result: five imports of TensorFlow overlap instead of queueing.
+SCRIPTS = {
+    "silent": """
         from helpers.runtime import setup_lesson
         runtime = setup_lesson(seed=3, threads=2)
         print(runtime)
@@ -33,36 +44,16 @@ def test_setup_lesson_is_silent_and_prints_one_line() -> None:
         print(np.random.rand())
         from helpers.runtime import quiet_import
         print(quiet_import("tf_keras").__version__)
-        """
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""  # no oneDNN, cudart or absl lines, tf_keras's import included
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("fitgen-kit ready: TensorFlow 2.21.0, Keras 3.15.1, ")
-    assert lines[0].endswith("seed 3, 2 threads, deterministic ops")
-    assert lines[1] == "2 2" and lines[4] == "2.21.0"
-    again = run_python(
-        """
+        """,
+    "again": """
         from helpers.runtime import setup_lesson
         setup_lesson(seed=3, threads=2)
         import tensorflow as tf, numpy as np
         print(tf.random.uniform([2], seed=1).numpy().round(4).tolist())
         print(np.random.rand())
-        """
-    )
-    assert again.stdout.splitlines() == lines[2:4]  # same seed, same draws
-
-
-def test_plain_import_is_noisy_which_is_why_the_helper_exists() -> None:
-    result = run_python("import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import tensorflow")
-    assert result.returncode == 0
-    assert "oneDNN" in result.stderr or "absl" in result.stderr or "cuda" in result.stderr
-
-
-def test_settings_after_the_runtime_started_give_clear_messages() -> None:
-    """Threads and a CPU split can only be set before TensorFlow's first operation: both say so (one process)."""
-    result = run_python(
-        """
+        """,
+    "noisy": "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import tensorflow",
+    "settings after start": """
         from helpers.runtime import quiet_import, setup_lesson
         tf = quiet_import("tensorflow")
         tf.config.threading.set_intra_op_parallelism_threads(2)
@@ -73,8 +64,43 @@ def test_settings_after_the_runtime_started_give_clear_messages() -> None:
                 setup_lesson(**settings)
             except Exception as error:
                 print(type(error).__name__, error)
-        """
-    )
+        """,
+    "cpu split": """
+        from helpers.runtime import setup_lesson
+        print(setup_lesson(cpu_devices=2))
+        import tensorflow as tf
+        print(len(tf.config.list_logical_devices("CPU")))
+        """,
+}
+
+
+@pytest.fixture(scope="module")
+def script_results() -> dict[str, subprocess.CompletedProcess]:
+    started = {name: run_python(code) for name, code in SCRIPTS.items()}
+    return {name: finish(process) for name, process in started.items()}
+
+
+def test_setup_lesson_is_silent_and_prints_one_line(script_results: dict) -> None:
+    result = script_results["silent"]
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no oneDNN, cudart or absl lines, tf_keras's import included
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("fitgen-kit ready: TensorFlow 2.21.0, Keras 3.15.1, ")
+    assert lines[0].endswith("seed 3, 2 threads, deterministic ops")
+    assert lines[1] == "2 2" and lines[4] == "2.21.0"
+    again = script_results["again"]
+    assert again.stdout.splitlines() == lines[2:4]  # same seed, same draws
+
+
+def test_plain_import_is_noisy_which_is_why_the_helper_exists(script_results: dict) -> None:
+    result = script_results["noisy"]
+    assert result.returncode == 0
+    assert "oneDNN" in result.stderr or "absl" in result.stderr or "cuda" in result.stderr
+
+
+def test_settings_after_the_runtime_started_give_clear_messages(script_results: dict) -> None:
+    """Threads and a CPU split can only be set before TensorFlow's first operation: both say so (one process)."""
+    result = script_results["settings after start"]
     assert result.returncode == 0 and result.stderr == "", result.stderr
     threads, split = result.stdout.splitlines()
     assert "Restart the kernel and run the setup cell first" in threads
@@ -116,14 +142,7 @@ def test_runtime_line() -> None:
     assert line == "fitgen-kit ready: TensorFlow 2.21.0, Keras 3.15.1, CPU only, seed 42, 2 threads, deterministic ops"
 
 
-def test_cpu_can_be_split_for_tf_distribute() -> None:
-    result = run_python(
-        """
-        from helpers.runtime import setup_lesson
-        print(setup_lesson(cpu_devices=2))
-        import tensorflow as tf
-        print(len(tf.config.list_logical_devices("CPU")))
-        """
-    )
+def test_cpu_can_be_split_for_tf_distribute(script_results: dict) -> None:
+    result = script_results["cpu split"]
     assert result.returncode == 0 and result.stderr == ""
     assert "CPU only split into 2 logical CPUs" in result.stdout and result.stdout.splitlines()[-1] == "2"
