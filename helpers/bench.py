@@ -162,7 +162,7 @@ def transform_images_per_second(size: int, batch_size: int, repeats: int = 10, t
 
 def profile(measurements: list[Measurement], size: int, batch_size: int) -> str:
     """Where the fast pipeline's time goes: decoding vs its transform (two 1-D passes, or TF's one 2-D op)."""
-    ceiling = next(m.median for m in measurements if m.name == "decode only")
+    ceiling = medians(measurements)["decode only"]
     two, one = (transform_images_per_second(size, batch_size, two_passes=flag) for flag in (True, False))
     decode_ms, transform_ms = 1000 / ceiling, 1000 / two
     return (
@@ -172,9 +172,14 @@ def profile(measurements: list[Measurement], size: int, batch_size: int) -> str:
     )
 
 
+def medians(measurements: list[Measurement]) -> dict[str, float]:
+    """Each pipeline's median, by name."""
+    return {m.name: m.median for m in measurements}
+
+
 def ratios(measurements: list[Measurement]) -> dict[str, float]:
     """The issue's two targets: fast vs legacy, and fast vs the decode-only ceiling (medians)."""
-    median = {m.name: m.median for m in measurements}
+    median = medians(measurements)
     return {
         "fast / legacy": median["fast"] / median["legacy"],
         "fast / ceiling": median["fast"] / median["decode only"],
@@ -183,7 +188,7 @@ def ratios(measurements: list[Measurement]) -> dict[str, float]:
 
 def throughput_table(measurements: list[Measurement]) -> str:
     """One row per pipeline: median images/s, spread, and the share of the ceiling."""
-    ceiling = next((m.median for m in measurements if m.name == "decode only"), None)
+    ceiling = medians(measurements).get("decode only")
     lines = [f"{'pipeline':20} {'images/s':>9} {'spread':>15} {'of ceiling':>10}"]
     for m in measurements:
         share = f"{m.median / ceiling:10.0%}" if ceiling else ""
@@ -248,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=REPO_ROOT / ".cache" / "bench.json", help="where to write figures")
     args = parser.parse_args(argv)
     folder = args.folder or data_root() / "shapes" / "train"
-    print(f"machine: {machine()}\nimages: {display_path(folder)}, {args.size} px, batch {args.batch_size}")
+    this_machine = machine()
+    print(f"machine: {this_machine}\nimages: {display_path(folder)}, {args.size} px, batch {args.batch_size}")
     measurements = measure(PIPELINES, folder, args.size, args.batch_size, args.repeats)
     print(throughput_table(measurements))
     print(profile(measurements, args.size, args.batch_size))
@@ -258,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         f"fast / ceiling = {targets['fast / ceiling']:.0%} (target 60 %)"
     )
     figures = {
-        "machine": machine(),
+        "machine": this_machine,
         "size": args.size,
         "batch_size": args.batch_size,
         "ratios": targets,

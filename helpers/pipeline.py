@@ -25,15 +25,21 @@ MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG": "PNG", b"GIF8": "GIF", b"BM": "BMP
 
 
 def _check_file(path: Path) -> None:
-    """Refuse, by name, a file TensorFlow's decoder would choke on halfway through an epoch."""
-    data = path.read_bytes()
-    kind = next((name for magic, name in MAGIC.items() if data.startswith(magic)), None)
+    """Refuse, by name, a file TensorFlow's decoder would choke on halfway through an epoch.
+
+    Reads only the first bytes (the format's signature) and the last 1 KiB (a JPEG's end marker).
+    """
+    with path.open("rb") as file:
+        head = file.read(4)
+        file.seek(max(0, path.stat().st_size - 1024))
+        tail = file.read()
+    kind = next((name for magic, name in MAGIC.items() if head.startswith(magic)), None)
     if kind is None:
         raise ImageFolderError(
-            f"{path} is not a JPEG, PNG, GIF or BMP image (its first bytes are {data[:4]!r}); move it out of the "
+            f"{path} is not a JPEG, PNG, GIF or BMP image (its first bytes are {head!r}); move it out of the "
             "dataset (data_scripts/check_images.py --quarantine does that)."
         )
-    if kind == "JPEG" and b"\xff\xd9" not in data[-1024:]:
+    if kind == "JPEG" and b"\xff\xd9" not in tail:
         raise ImageFolderError(
             f"{path} is a truncated JPEG (no end-of-image marker); move it out of the dataset "
             "(data_scripts/check_images.py --quarantine does that)."
@@ -67,15 +73,14 @@ def legacy_matrices(shear_degrees, zoom_x, zoom_y, flip, height: int, width: int
     flip = tf.cast(flip, tf.bool)
     shear = shear_degrees * (math.pi / 180.0)
     a0, a1 = zoom_x, -tf.sin(shear) * zoom_y
-    b0, b1 = tf.zeros_like(zoom_x), tf.cos(shear) * zoom_y
+    b1 = tf.cos(shear) * zoom_y  # the input row depends on the output row only (b0 = 0)
     centre_x, centre_y = height / 2 - 0.5, width / 2 - 0.5  # legacy's order (the same for square images)
     a2 = centre_x - a0 * centre_x - a1 * centre_y
-    b2 = centre_y - b0 * centre_x - b1 * centre_y
-    sign = tf.where(flip, -1.0, 1.0)
-    a2, b2 = tf.where(flip, a0 * (width - 1) + a2, a2), tf.where(flip, b0 * (width - 1) + b2, b2)
-    a0, b0 = a0 * sign, b0 * sign
+    b2 = centre_y - b1 * centre_y
+    a2 = tf.where(flip, a0 * (width - 1) + a2, a2)
+    a0 = tf.where(flip, -a0, a0)
     zeros = tf.zeros_like(a0)
-    return tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
+    return tf.stack([a0, a1, a2, zeros, b1, b2, zeros, zeros], axis=1)
 
 
 def separable_bilinear(images, transforms):

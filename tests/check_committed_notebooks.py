@@ -26,6 +26,7 @@ from tests.regen_notebooks import (
     KERNELSPEC,
     LANGUAGE_INFO,
     SANITIZE_FILE,
+    VOLATILE_CELL_METADATA,
     WIDGET_VIEW,
     clean,
     mask_volatile_text,
@@ -35,7 +36,6 @@ from tests.regen_notebooks import (
 ROOT = Path(__file__).resolve().parent.parent
 REGEN = "run make regen"
 SKIP_TAG = NotebookClient.skip_cells_with_tag.default_value  # nbclient (so make regen) never runs these cells
-VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled")  # what clean() drops from every cell
 
 
 @functools.cache

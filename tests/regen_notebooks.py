@@ -26,6 +26,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 CELL_TIMEOUT_SECONDS = 300
 SANITIZE_FILE = Path(__file__).with_name("nbval_sanitize.cfg")
 IGNORE_OUTPUT_TAG = "nbval-ignore-output"
+VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled")  # timing and view state, dropped from every cell
 # Cells whose outputs are this machine's measurements (lesson 06's images/s): committed with every number
 # shown as "#" and plots left out, so that a second make regen changes no byte. Students see real numbers.
 MEASURED_TAG = "measured"
@@ -90,9 +91,8 @@ def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     notebook.metadata["language_info"] = dict(LANGUAGE_INFO)
     for cell in notebook.cells:
-        cell.metadata.pop("execution", None)
-        cell.metadata.pop("collapsed", None)
-        cell.metadata.pop("scrolled", None)
+        for key in VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
         if cell.cell_type != "code":
             continue
         cell.outputs = merge_streams(cell.outputs)
