@@ -7,7 +7,6 @@ decode-only ceiling, which only decodes and resizes.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -20,7 +19,8 @@ from pathlib import Path
 
 from helpers.augmentation import keras3_layers, legacy_generator
 from helpers.datasets import REPO_ROOT, data_root, display_path
-from helpers.pipeline import fast_dataset
+from helpers.images import ImageFolderError
+from helpers.pipeline import fast_dataset, list_images
 from helpers.runtime import quiet_import
 
 SETTINGS = {"shear_range": 20, "zoom_range": 0.2, "horizontal_flip": True, "rescale": 1 / 255}
@@ -244,15 +244,22 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """``make bench``: print the table and the two ratios, and write the figures to a JSON file."""
-    parser = argparse.ArgumentParser(description="Images/s of each input pipeline on this machine (make bench).")
+    # make bench runs from the repository root, so the fetch scripts' one-line argument errors are at hand.
+    from data_scripts.cli import OneLineParser, positive_int
+
+    parser = OneLineParser(description="Images/s of each input pipeline on this machine (make bench).")
     parser.add_argument("--folder", type=Path, default=None, help="class-folder tree (default: shapes/train)")
-    parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
-    parser.add_argument("--batch-size", type=int, default=64, help="batch size (default 64)")
-    parser.add_argument("--repeats", type=int, default=5, help="measurements per pipeline (default 5)")
+    parser.add_argument("--size", type=positive_int, default=128, help="image side in pixels (default 128)")
+    parser.add_argument("--batch-size", type=positive_int, default=64, help="batch size (default 64)")
+    parser.add_argument("--repeats", type=positive_int, default=5, help="measurements per pipeline (default 5)")
     parser.add_argument("--no-training", action="store_true", help="skip the training epochs")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / ".cache" / "bench.json", help="where to write figures")
     args = parser.parse_args(argv)
     folder = args.folder or data_root() / "shapes" / "train"
+    try:  # every pipeline reads these files: name a bad one before the first of them fails halfway
+        list_images(folder)
+    except ImageFolderError as error:
+        parser.error(f"--folder: {error}")
     this_machine = machine()
     print(f"machine: {this_machine}\nimages: {display_path(folder)}, {args.size} px, batch {args.batch_size}")
     measurements = measure(PIPELINES, folder, args.size, args.batch_size, args.repeats)

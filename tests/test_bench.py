@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,36 @@ def test_images_per_second_counts_the_labels_of_one_timed_pass(warm_up: bool, pa
         return [(None, [0] * 4), (None, [0] * 3)]
 
     assert images_per_second(epoch, warm_up=warm_up) > 0 and len(calls) == passes
+
+
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        (["--repeats", "0"], "--repeats: expected a whole number >= 1, got '0'"),
+        (["--size", "-3"], "--size: expected a whole number >= 1, got '-3'"),
+        (["--batch-size", "many"], "--batch-size: expected a whole number >= 1, got 'many'"),
+    ],
+)
+def test_main_refuses_bad_numbers_in_one_line(
+    arguments: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(arguments)
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2 and words in error and len(error.strip().splitlines()) == 1
+
+
+def test_main_names_a_missing_folder_or_a_bad_file(
+    tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--folder", str(tmp_path / "nowhere")])
+    assert "nowhere" in capsys.readouterr().err
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_dataset / "train", broken)
+    bad = next((broken / sorted(p.name for p in broken.iterdir())[0]).iterdir())
+    bad.write_bytes(b"not an image at all")
+    with pytest.raises(SystemExit) as stopped:
+        main(["--folder", str(broken)])
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2 and bad.name in error and "is not a JPEG" in error
