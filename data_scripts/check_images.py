@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data_scripts.cli import OneLineParser, positive_int  # noqa: E402
+from data_scripts.cli import OneLineParser, positive_int, printable_output  # noqa: E402
 from helpers.health import check_image_tree, quarantine, undo_quarantine  # noqa: E402
 from helpers.images import ImageFolderError  # noqa: E402
 
@@ -56,6 +56,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    printable_output()
     arguments = parse_arguments(argv)
     try:
         if arguments.undo:

@@ -1,9 +1,21 @@
-"""Command-line pieces shared by the fetch scripts and check_images.py: one-line errors, checked numbers."""
+"""Command-line pieces shared by the data scripts: one-line errors, checked numbers, output any terminal can show."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import NoReturn
+
+
+def printable_output() -> None:
+    """Let any terminal show any file name: characters it cannot encode print as escapes, never a traceback.
+
+    A strict or non-UTF-8 console (``PYTHONIOENCODING=ascii:strict``, Windows cp1252) and names that are not
+    UTF-8 (Linux file names are bytes) otherwise end a report halfway with UnicodeEncodeError.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 class OneLineParser(argparse.ArgumentParser):

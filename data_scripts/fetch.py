@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from data_scripts.cli import OneLineParser, non_negative_int, positive_int
+from data_scripts.cli import OneLineParser, non_negative_int, positive_int, printable_output
 from data_scripts.download import FetchError, download
 from data_scripts.layout import select_healthy, write_splits
 from data_scripts.safe_extract import extract_archive
@@ -253,6 +253,7 @@ def parse_arguments(source: Source, argv: list[str] | None = None) -> argparse.N
 
 def main(source: Source, argv: list[str] | None = None) -> int:
     """The command line of a fetch script: one line on stderr and exit 1 for every error of ours."""
+    printable_output()
     arguments = parse_arguments(source, argv)
     prog = f"fetch_{source.name}.py"
     target = arguments.out or data_root() / source.name

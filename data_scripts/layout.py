@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from data_scripts.download import FetchError
 from helpers.health import FIXES, Finding, HealthReport, inspect_file
-from helpers.images import IMAGE_EXTENSIONS
+from helpers.images import is_image_name
 
 SPLITS = ("train", "val", "test")
 
@@ -52,9 +52,9 @@ def select_healthy(
     candidates: dict[str, list[Path]] = {}
     for name in classes:
         files = sorted(p for p in (classes_root / name).iterdir() if p.is_file())
-        for stray in (p for p in files if p.suffix.lower() not in IMAGE_EXTENSIONS):
+        for stray in (p for p in files if not is_image_name(p.name)):
             findings.append(_finding(stray.relative_to(classes_root), "stray file", f"'{stray.suffix}' file"))
-        candidates[name] = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS]
+        candidates[name] = [p for p in files if is_image_name(p.name)]
         random.Random(f"{seed}/{name}").shuffle(candidates[name])
     seen: dict[str, Path] = {}
     checked = 0

@@ -18,26 +18,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tqdm import tqdm  # noqa: E402
 
-from helpers.datasets import DEFAULT_SPECS, DatasetError, DatasetSpec, data_root, describe_manifest, write_dataset  # noqa: E402
+from data_scripts.cli import OneLineParser, non_negative_int, positive_int, printable_output  # noqa: E402
+from helpers.datasets import (  # noqa: E402
+    DEFAULT_SPECS,
+    DatasetError,
+    DatasetSpec,
+    data_root,
+    describe_extra_files,
+    describe_manifest,
+    write_dataset,
+)
 from helpers.shapes import KINDS  # noqa: E402
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number >= 1, with a message that names the bad value."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
+        prog="make_shapes.py",
         description="Build an offline, byte-reproducible image dataset: data/<name>/{train,val,test}/<class>/*.jpg "
         "plus manifest.json. Refuses to write into a non-empty folder it did not create unless --force.",
-        epilog="Classes: " + "; ".join(f"{kind}: {' vs '.join(classes)}" for kind, classes in KINDS.items()),
+        epilog="Classes: "
+        + "; ".join(f"{kind}: {' vs '.join(classes)}" for kind, classes in KINDS.items())
+        + ". Exit status: 0 done or nothing to do, 1 error (one line on stderr), 2 bad arguments, 130 interrupted.",
     )
     parser.add_argument("--kind", choices=sorted(KINDS), default="shapes", help="which dataset (default: shapes)")
     parser.add_argument("--out", type=Path, help="target folder (default: data/<kind>, or $FITGEN_DATA/<kind>)")
@@ -45,7 +46,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--val", type=positive_int, help="validation images per class")
     parser.add_argument("--test", type=positive_int, help="test images per class")
     parser.add_argument("--size", type=positive_int, help="stored image side in pixels (default 128)")
-    parser.add_argument("--seed", type=int, help="random seed (default 42); same seed, same bytes")
+    parser.add_argument("--seed", type=non_negative_int, help="random seed (default 42); same seed, same bytes")
     parser.add_argument(
         "--force", action="store_true", help="replace an existing dataset or write into a non-empty folder"
     )
@@ -54,6 +55,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    printable_output()
     arguments = parse_arguments(argv)
     default = DEFAULT_SPECS[arguments.kind]
     overrides = {
@@ -74,21 +76,30 @@ def main(argv: list[str] | None = None) -> int:
             ),
         )
     except DatasetError as error:
-        print(f"make_shapes: error: {error}", file=sys.stderr)
-        return 2
+        print(f"make_shapes.py: error: {error}", file=sys.stderr)
+        return 1
     except OSError as error:  # read-only folder, full disk, ...
         print(
-            f"make_shapes: error: cannot write {error.filename or target}: {error.strerror or error}. "
+            f"make_shapes.py: error: cannot write {error.filename or target}: {error.strerror or error}. "
             "Choose a folder you can write to with --out (or set FITGEN_DATA).",
             file=sys.stderr,
         )
-        return 2
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"make_shapes.py: interrupted; rerun the same command to finish {target} (what was written is kept).",
+            file=sys.stderr,
+        )
+        return 130
     seconds = time.perf_counter() - started
     if manifest["status"] == "already present":
         print(f"{target} already holds this dataset; nothing to do (use --force to rebuild).")
     else:
         print(f"wrote {manifest['total']} images to {target} in {seconds:.1f} s")
     print(describe_manifest(manifest))
+    note = describe_extra_files(target, manifest["extra_files"])
+    if note:
+        print(note)
     return 0
 
 

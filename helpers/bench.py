@@ -245,8 +245,9 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     """``make bench``: print the table and the two ratios, and write the figures to a JSON file."""
     # make bench runs from the repository root, so the fetch scripts' one-line argument errors are at hand.
-    from data_scripts.cli import OneLineParser, positive_int
+    from data_scripts.cli import OneLineParser, positive_int, printable_output
 
+    printable_output()
     parser = OneLineParser(description="Images/s of each input pipeline on this machine (make bench).")
     parser.add_argument("--folder", type=Path, default=None, help="class-folder tree (default: shapes/train)")
     parser.add_argument("--size", type=positive_int, default=128, help="image side in pixels (default 128)")

@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from helpers.shapes import KINDS, draw_image
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_ENVIRONMENT_VARIABLE = "FITGEN_DATA"
 MANIFEST_NAME = "manifest.json"
-PARTIAL_MARKER = ".fitgen-partial"  # present while a build runs: an interrupted build may be redone
+PARTIAL_MARKER = ".fitgen-partial"  # present while a build runs: logs what it writes, so a rerun can finish it
 SPLITS = ("train", "val", "test")
 SPLIT_NUMBERS = {split: number for number, split in enumerate(SPLITS)}
 
@@ -175,28 +175,67 @@ def generator_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def _owned_files(target: Path) -> list[Path]:
-    """Files under ``target`` named the way this script names them (``<split>/<class>/<class>_<n>.jpg``)."""
-    classes = sorted({name for names in KINDS.values() for name in names})
+MARKER_HEADER = "fitgen-kit build in progress; rerun the script to finish it. Files it wrote or owns:"
+
+
+def _safe_relative(relative: object) -> bool:
+    """A manifest entry this module may touch: a relative path without '..', backslashes or odd types."""
+    if not isinstance(relative, str) or not relative or "\\" in relative:
+        return False
+    path = PurePosixPath(relative)
+    return not path.is_absolute() and ".." not in path.parts
+
+
+def _listed_files(target: Path) -> list[str]:
+    """What this module wrote in ``target``: the files its manifest lists and those an unfinished build logged."""
+    manifest = read_manifest(target)
+    listed = list(manifest["files"]) if manifest and isinstance(manifest["files"], list) else []
+    try:
+        header, *logged = (target / PARTIAL_MARKER).read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError):
+        header, logged = "", []
+    return listed + (logged if header == MARKER_HEADER else [])
+
+
+def _owned_files(target: Path) -> set[str]:
+    """Listed files that are still plain files really inside ``target`` (never through a link, never outside)."""
     inside = Path(target).resolve()
-    return [
-        path
-        for split in SPLITS
-        for name in classes
-        for path in (target / split / name).glob(f"{name}_[0-9][0-9][0-9][0-9].jpg")
-        if path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(inside)
+    owned = set()
+    for relative in filter(_safe_relative, _listed_files(target)):
+        path = target / relative
+        if path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(inside):
+            owned.add(relative)
+    return owned
+
+
+def _refuse_clashes(target: Path, planned: list[str], owned: set[str]) -> None:
+    """Refuse, before changing anything, to write over a file this module did not write or through a link."""
+    inside = target.resolve()
+    clashes = [
+        relative
+        for relative in [*planned, MANIFEST_NAME]
+        if relative not in owned
+        and (os.path.lexists(target / relative) or not (target / relative).parent.resolve().is_relative_to(inside))
+        and not (relative == MANIFEST_NAME and read_manifest(target) is not None)
     ]
+    if clashes:
+        more = f" (and {len(clashes) - 1:,} more)" if len(clashes) > 1 else ""
+        raise DatasetError(
+            f"{target / clashes[0]}{more} is in the way: this script would write there, but did not write that file "
+            "(or its folder is a link). Nothing was changed; move that file or folder out, then rerun."
+        )
 
 
-def _remove_previous(target: Path) -> None:
-    """Delete the images and manifest of an earlier run of this script in ``target``, nothing else.
-
-    Only called for a folder this script made (its manifest or its in-progress marker is there), and
-    only files inside ``target`` with this script's naming pattern go: a user's own files stay.
-    """
-    for path in _owned_files(target):
-        path.unlink()
-    (target / MANIFEST_NAME).unlink(missing_ok=True)
+def extra_files(target: Path, ours: Iterable[str]) -> list[str]:
+    """Files in the dataset's split folders that this module did not write (flow_from_directory counts them too)."""
+    ours = set(ours)
+    return sorted(
+        path.relative_to(target).as_posix()
+        for split in SPLITS
+        if (target / split).is_dir()
+        for path in (target / split).rglob("*")
+        if (path.is_file() or path.is_symlink()) and path.relative_to(target).as_posix() not in ours
+    )
 
 
 def write_dataset(
@@ -207,26 +246,34 @@ def write_dataset(
 ) -> dict:
     """Build the dataset described by ``spec`` in ``target`` and return its manifest.
 
-    Does nothing (and returns the existing manifest) when the same dataset is already there.
-    Never touches a non-empty folder it did not create unless ``force`` is true, and even then
-    only overwrites files with the names it writes.
+    Does nothing (and returns the existing manifest) when the same dataset is already there. Never touches
+    a non-empty folder it did not create unless ``force`` is true. Deletes or overwrites only files that
+    its manifest (or an unfinished build's log) lists; refuses, changing nothing, when any other file is
+    where it would write. ``extra_files`` in the result lists files it found and left alone.
     """
     target = Path(target)
     action = _check_target(target, spec, force)
+    files = planned_files(spec)
+    relative_paths = [relative for *_, relative in files]
     if action == "present":
-        return dict(read_manifest(target) or {}, status="already present")
-    if action == "replace":
-        _remove_previous(target)
-    # "write over" (--force on a folder this script did not make) deletes nothing: same-named files are replaced.
+        manifest = read_manifest(target) or {}
+        return dict(manifest, status="already present", extra_files=extra_files(target, manifest.get("files", [])))
+    owned = _owned_files(target) if target.is_dir() else set()
+    _refuse_clashes(target, relative_paths, owned)
     target.mkdir(parents=True, exist_ok=True)
     marker = target / PARTIAL_MARKER
-    marker.write_text("build in progress; rerun the script to finish it\n")
-    files = planned_files(spec)
-    for split, number, index, relative in progress(files) if progress else files:
-        path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(image_bytes(spec, split, number, index))
-    relative_paths = [relative for *_, relative in files]
+    with marker.open("w", encoding="utf-8") as log:  # write-ahead: a name is logged before its file exists
+        log.write("\n".join([MARKER_HEADER, *sorted(owned)]) + "\n")
+        log.flush()
+        (target / MANIFEST_NAME).unlink(missing_ok=True)
+        for relative in sorted(owned - set(relative_paths)):  # ours, and not part of the new dataset
+            (target / relative).unlink()
+        for split, number, index, relative in progress(files) if progress else files:
+            log.write(relative + "\n")
+            log.flush()
+            path = target / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(image_bytes(spec, split, number, index))
     manifest = {
         "name": target.name,
         "spec": _spec_record(spec),
@@ -240,7 +287,18 @@ def write_dataset(
     }
     (target / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n")
     marker.unlink()
-    return dict(manifest, status="written")
+    return dict(manifest, status="written", extra_files=extra_files(target, relative_paths))
+
+
+def describe_extra_files(target: Path, extra: list[str]) -> str:
+    """One line about files left alone in a dataset folder ('' when there are none)."""
+    if not extra:
+        return ""
+    shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3:,} more" if len(extra) > 3 else "")
+    return (
+        f"note: {display_path(target)} also holds {len(extra):,} file(s) this script did not make, left as they "
+        f"are: {shown}. flow_from_directory counts them too; move them out if they are not meant to be data."
+    )
 
 
 def describe_manifest(manifest: dict) -> str:
@@ -271,7 +329,9 @@ def ensure_dataset(name: str = "shapes") -> Path:
             "--subset 100 (then DATASET = 'flowers')."
         )
     target = data_root() / name
-    write_dataset(target, DEFAULT_SPECS[name])
+    note = describe_extra_files(target, write_dataset(target, DEFAULT_SPECS[name])["extra_files"])
+    if note:
+        print(note)
     return target
 
 

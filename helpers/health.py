@@ -1,6 +1,7 @@
 """Find what a Keras image generator would choke on before training does: one finding per file and problem.
 
-Errors break training mid-epoch (truncated, unreadable, empty files, non-images with an image extension).
+Errors break training mid-epoch (truncated, unreadable, empty files, non-images with an image extension) or
+shift its labels (a hidden folder such as JupyterLab's ``.ipynb_checkpoints`` that Keras counts as a class).
 Warnings are converted silently by Keras and deserve a look (grayscale, transparency, CMYK, 16-bit, tiny
 or huge images, empty classes, stray files, the same content twice). Real archives contain such files:
 Microsoft's PetImages (cats vs dogs) ships zero-byte and damaged JPEGs and Thumbs.db files.
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from helpers.images import IMAGE_EXTENSIONS, ImageFolderError, class_folders
+from helpers.images import SKIPPED_IMAGE_EXTENSIONS, ImageFolderError, class_folders, is_image_name
 from helpers.quarantine import quarantine, undo_quarantine
 
 __all__ = [
@@ -48,6 +49,8 @@ FIXES = {
     "too small": "check it is a real photo, not an icon or thumbnail; move it out if not",
     "huge": "shrink it once beforehand (e.g. longest side 1,024 px) instead of every epoch",
     "empty class": "add images or remove the folder: Keras still numbers it as a class",
+    "hidden class": "move it out (check_images.py --quarantine DIR does), or give flow_from_directory classes=[...]",
+    "skipped image": "convert it to .jpg or .png if it is data: flow_from_directory skips it without a word",
     "stray file": "move it out of the class folder: generators skip it, it is not data",
     "duplicate": "keep one copy: remove it from val/test (leakage) or from the wrong class",
 }
@@ -90,7 +93,7 @@ class HealthReport:
         if not self.findings:
             return f"{_count(self.images, 'image')}: no problems found."
         parts = []
-        for group, meaning in ((self.errors, "would stop training"), (self.warnings, "worth a look")):
+        for group, meaning in ((self.errors, "would stop training or mislabel it"), (self.warnings, "worth a look")):
             if group:
                 kinds = Counter(f.problem for f in group)
                 detail = ", ".join(f"{n} {problem}" for problem, n in sorted(kinds.items()))
@@ -226,6 +229,23 @@ def _class_folders_of(root: Path) -> list[Path]:
     return [folder for split in splits for folder in class_folders(split)]
 
 
+def _hidden_classes(root: Path) -> list[Finding]:
+    """Hidden folders beside the class folders: flow_from_directory counts every sub-folder as a class."""
+    holders = [root / name for name in SPLIT_NAMES if (root / name).is_dir()] or [root]
+    findings = []
+    for holder in holders:
+        folders = sorted(p.name for p in holder.iterdir() if p.is_dir())  # DirectoryIterator's own rule
+        for number, name in enumerate(folders):
+            if name.startswith("."):
+                after = len(folders) - number - 1
+                detail = (
+                    f"flow_from_directory counts it as class {number} of {len(folders)}: the labels of the "
+                    f"{after} class(es) after it move up by one"
+                )
+                findings.append(_finding((holder / name).relative_to(root), "hidden class", ERROR, detail))
+    return findings
+
+
 def _split_rank(relative: Path) -> tuple[int, str]:
     """Sort key for relative paths: train first, then val, then test, then by path."""
     top = relative.parts[0]
@@ -278,7 +298,11 @@ def check_image_tree(root: Path, min_side: int = 32, max_pixels: int = 40_000_00
         class_images = 0
         for path in _walk_files(class_folder):
             relative = path.relative_to(root)
-            if path.suffix.lower() not in IMAGE_EXTENSIONS:
+            if path.suffix.lower() in SKIPPED_IMAGE_EXTENSIONS:
+                detail = f"flow_from_directory does not load '{path.suffix}' files (not counted above)"
+                findings.append(_finding(relative, "skipped image", WARNING, detail))
+                continue
+            if not is_image_name(path.name):
                 findings.append(
                     _finding(relative, "stray file", WARNING, f"'{path.suffix or path.name}' is not an image type")
                 )
@@ -292,5 +316,5 @@ def check_image_tree(root: Path, min_side: int = 32, max_pixels: int = 40_000_00
             relative = class_folder.relative_to(root)
             findings.append(_finding(relative, "empty class", WARNING, "no image files in this class folder"))
         images += class_images
-    findings += _duplicates(hashes)
+    findings += _hidden_classes(root) + _duplicates(hashes)
     return HealthReport(root=root, images=images, findings=tuple(sorted(findings, key=_sort_key)))

@@ -7,12 +7,25 @@ names (plain string order), images become RGB and are resized with nearest-neigh
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+# What flow_from_directory loads: DirectoryIterator's white_list_formats (keras/src/legacy/preprocessing/image.py,
+# tf_keras/src/preprocessing/image.py), matched as it does, by the end of the lower-cased name.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
+# Image files flow_from_directory skips without a word (image_dataset_from_directory reads .gif, TF decodes both).
+SKIPPED_IMAGE_EXTENSIONS = (".gif", ".webp")
+MAX_PIXELS = 40_000_000  # more is "huge" for the health check, and refused where a whole image would be held
+
+
+def is_image_name(name: str) -> bool:
+    """True when flow_from_directory counts a file of this name as an image (``name.lower().endswith(...)``)."""
+    return name.lower().endswith(tuple(extension.lstrip(".") for extension in IMAGE_EXTENSIONS))
 
 
 class ImageFolderError(Exception):
@@ -74,28 +87,51 @@ def load_rgb(path: Path, target_size: tuple[int, int], interpolation: str = "nea
     height, width = check_target_size(target_size)
     if interpolation not in RESAMPLING:
         raise ImageFolderError(f"interpolation must be one of {sorted(RESAMPLING)}, got {interpolation!r}.")
+    with opened_image(path) as image:
+        image.load()
+        rgb = _to_8_bit(image).convert("RGB").resize((width, height), RESAMPLING[interpolation])
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+@contextmanager
+def opened_image(path: Path, max_pixels: int | None = None) -> Iterator[Image.Image]:
+    """``Image.open`` with one clear :class:`ImageFolderError` (naming the file and the fix) for every failure.
+
+    Empty, non-image, damaged, truncated and decompression-bomb files are refused, and so is an image of
+    more than ``max_pixels`` when given (checked from its header, before decoding).
+    """
+    path = Path(path)
+    with warnings.catch_warnings():
+        yield from _checked_open(path, max_pixels)
+
+
+def _checked_open(path: Path, max_pixels: int | None) -> Iterator[Image.Image]:
     try:
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused by size below, or loaded on purpose
+        if path.stat().st_size == 0:
+            raise ImageFolderError(f"{path} is empty (0 bytes); re-download it or move it out of the dataset.")
         with Image.open(path) as image:
-            image.load()
-            rgb = _to_8_bit(image).convert("RGB").resize((width, height), RESAMPLING[interpolation])
+            width, height = image.size
+            if max_pixels is not None and width * height > max_pixels:
+                raise ImageFolderError(
+                    f"{path} is {width:,}x{height:,} px ({width * height / 1e6:,.0f} megapixels), more than "
+                    f"{max_pixels / 1e6:,.0f}: too large to hold safely. Shrink it first (e.g. longest side 1,024 px)."
+                )
+            yield image
     except ImageFolderError as error:
-        raise ImageFolderError(f"{path}: {error}") from None
+        message = str(error)
+        raise ImageFolderError(message if message.startswith(str(path)) else f"{path}: {message}") from None
     except UnidentifiedImageError:
         raise ImageFolderError(f"{path} is not an image Pillow can read; move it out of the dataset.") from None
     except Image.DecompressionBombError:
         raise ImageFolderError(f"{path} is too large to load safely; shrink it or move it out.") from None
     except OSError as error:
         raise ImageFolderError(f"{path} is damaged or truncated ({error}); move it out of the dataset.") from None
-    return np.asarray(rgb, dtype=np.uint8)
 
 
 def image_files(folder: Path) -> list[Path]:
     """The image files of one class folder, sorted; hidden files (e.g. macOS ``._name.jpg``) are skipped."""
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
-    )
+    return sorted(p for p in folder.iterdir() if p.is_file() and is_image_name(p.name) and not p.name.startswith("."))
 
 
 def load_image_folder(

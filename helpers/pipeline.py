@@ -11,43 +11,53 @@ The transform runs as two 1-D bilinear passes (:func:`separable_bilinear`), whic
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from pathlib import Path
 
 import numpy as np
 
 from helpers.augmentation import check_settings, zoom_bounds
+from helpers.health import ERROR, Finding, inspect_file
 from helpers.images import ImageFolderError, check_target_size, class_folders, image_files
 from helpers.runtime import quiet_import
 
 FAST_SETTINGS = ("rescale", "shear_range", "zoom_range", "horizontal_flip")
-MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG": "PNG", b"GIF8": "GIF", b"BM": "BMP"}
+# What tf.io.decode_image reads, by signature (flow_from_directory also loads TIFF and PPM, through Pillow).
+DECODABLE = {b"\xff\xd8\xff": "JPEG", b"\x89PNG": "PNG", b"GIF8": "GIF", b"BM": "BMP", b"RIFF": "WebP"}
 
 
-def _check_file(path: Path) -> None:
-    """Refuse, by name, a file TensorFlow's decoder would choke on halfway through an epoch.
+@functools.cache
+def _health_errors(path: str, size: int, modified_ns: int) -> tuple[Finding, ...]:
+    """The health check's errors for one file, remembered while it is unchanged (size and time)."""
+    return tuple(
+        f for f in inspect_file(Path(path), Path(path).relative_to(Path(path).parent))[0] if f.severity == ERROR
+    )
 
-    Reads only the first bytes (the format's signature) and the last 1 KiB (a JPEG's end marker).
-    """
-    with path.open("rb") as file:
-        head = file.read(4)
-        file.seek(max(0, path.stat().st_size - 1024))
-        tail = file.read()
-    kind = next((name for magic, name in MAGIC.items() if head.startswith(magic)), None)
-    if kind is None:
+
+def check_file(path: Path) -> None:
+    """Refuse, by name, a file that would stop an epoch halfway: what the health check calls an error
+    (truncated, empty, unreadable, not an image, too large to decode) or a format TensorFlow cannot decode."""
+    status = path.stat()
+    errors = _health_errors(str(path), status.st_size, status.st_mtime_ns)
+    if errors:
         raise ImageFolderError(
-            f"{path} is not a JPEG, PNG, GIF or BMP image (its first bytes are {head!r}); move it out of the "
-            "dataset (data_scripts/check_images.py --quarantine does that)."
-        )
-    if kind == "JPEG" and b"\xff\xd9" not in tail:
-        raise ImageFolderError(
-            f"{path} is a truncated JPEG (no end-of-image marker); move it out of the dataset "
+            f"{path}: {errors[0].problem}, {errors[0].detail}. Move it out of the dataset "
             "(data_scripts/check_images.py --quarantine does that)."
         )
+    with path.open("rb") as file:
+        head = file.read(4)
+    if not any(head.startswith(magic) for magic in DECODABLE):
+        raise ImageFolderError(
+            f"{path} is an image TensorFlow cannot decode (it reads {', '.join(DECODABLE.values())}); convert it to "
+            "JPEG or PNG, or read this dataset with flow_from_directory, which uses Pillow."
+        )
 
 
-def list_images(folder: Path, check: bool = True) -> tuple[list[str], list[int], list[str]]:
-    """Image paths and labels of a class-folder tree, in ``flow_from_directory``'s order, and the class names."""
+def list_images(folder: Path, check: bool = True) -> tuple[list[bytes], list[int], list[str]]:
+    """Image paths (as file-system bytes, so any name works) and labels of a class-folder tree, in
+    ``flow_from_directory``'s order, and the class names. ``check`` refuses bad files up front (:func:`check_file`)."""
     paths, labels, names = [], [], []
     for number, class_folder in enumerate(class_folders(Path(folder))):
         files = image_files(class_folder)
@@ -55,8 +65,8 @@ def list_images(folder: Path, check: bool = True) -> tuple[list[str], list[int],
             raise ImageFolderError(f"class folder {class_folder} has no images; add images or remove the folder.")
         for path in files:
             if check:
-                _check_file(path)
-            paths.append(str(path))
+                check_file(path)
+            paths.append(os.fsencode(path))
             labels.append(number)
         names.append(class_folder.name)
     return paths, labels, names
@@ -170,7 +180,8 @@ def fast_dataset(
     ``settings`` are the legacy generator's ``rescale``, ``shear_range``, ``zoom_range`` and
     ``horizontal_flip``. Files are decoded in parallel, optionally cached decoded (``cache=True``:
     memory = images x height x width x 3 x 4 bytes), batched, augmented per batch, and prefetched.
-    ``check`` refuses non-images and truncated JPEGs up front, naming the file. ``parallel``,
+    ``check`` refuses up front, naming the file, what the health check calls an error and formats
+    TensorFlow cannot decode (a full decode with Pillow, remembered per unchanged file). ``parallel``,
     ``prefetch`` and ``batch_first`` (augment whole batches, not single images) exist so that lesson 06
     can switch each speed-up off and measure what it gives.
     """

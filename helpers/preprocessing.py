@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.images import load_rgb
+from helpers.images import MAX_PIXELS, load_rgb, opened_image
 from helpers.runtime import quiet_import
 
 
@@ -61,8 +61,9 @@ def predict_image(model, path: Path, preprocessing: dict | None = None) -> tuple
             f"the model contains {sorted(inside)} but not both Resizing and Rescaling, so it is unclear which steps "
             "are left to do outside. Export the bare model with export_with_preprocessing."
         )
+    native_size = _native_size(path)  # refuses a broken or huge file before anything is decoded
     if self_contained:
-        with_batch_axis = np.asarray(load_rgb(path, _native_size(path)), dtype="float32")[None]
+        with_batch_axis = np.asarray(load_rgb(path, native_size), dtype="float32")[None]
     else:
         scale = _scale(preprocessing)
         pixels = load_rgb(path, tuple(preprocessing["target_size"]), preprocessing["interpolation"])
@@ -81,9 +82,9 @@ def _scale(preprocessing: dict) -> float:
 
 
 def _native_size(path: Path) -> tuple[int, int]:
-    from PIL import Image
-
-    with Image.open(path) as image:
+    """The image's own (height, width); refuses empty, broken and huge files in one line (a model that resizes
+    by itself gets the whole image, so a 144-megapixel photo would need gigabytes)."""
+    with opened_image(path, max_pixels=MAX_PIXELS) as image:
         return image.height, image.width
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from helpers.health import HealthReport
 
 LOG_MARKER = "fitgen-kit quarantine log"
+PLACES = ("root", "destination")  # the two absolute folders every log names
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -53,9 +54,15 @@ def quarantine(report: HealthReport, destination: Path, include_warnings: bool =
     problems: dict[str, list[str]] = {}
     for finding in report.findings:
         source = root / finding.path
-        if (include_warnings or finding.severity == "error") and os.path.lexists(source) and not source.is_dir():
+        movable = not source.is_dir() or finding.problem == "hidden class"  # never a real class folder
+        if (include_warnings or finding.severity == "error") and os.path.lexists(source) and movable:
             problems.setdefault(finding.path.as_posix(), []).append(finding.problem)
     for relative in sorted(problems):
+        if not (root / relative).parent.resolve().is_relative_to(root):
+            raise ImageFolderError(
+                f"{root / relative} is reached through a link to {(root / relative).parent.resolve()}, outside "
+                f"{root}; nothing was moved. Check and quarantine that folder itself instead."
+            )
         if os.path.lexists(destination / relative):
             raise ImageFolderError(
                 f"{destination / relative} already exists; nothing was moved. "
@@ -70,6 +77,11 @@ def quarantine(report: HealthReport, destination: Path, include_warnings: bool =
             (destination / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.move(root / relative, destination / relative)
             moved.append({"path": relative, "problems": sorted(set(problems[relative]))})
+    except OSError as error:
+        raise ImageFolderError(
+            f"moving {relative} failed ({error.strerror or error}) after {len(moved)} of {len(problems)} file(s) "
+            f"had moved to {destination}; to put those back: check_images.py --undo {log} (or undo_quarantine)"
+        ) from None
     finally:  # a log of what did move, even if a later move failed
         _write_log(log, {**record, "files": moved})
     return log
@@ -88,6 +100,9 @@ def _read_log(log: Path) -> dict:
         not isinstance(record, dict)
         or record.get("written_by") != LOG_MARKER
         or not isinstance(record.get("files"), list)
+        or not all(
+            isinstance(record.get(key), str) and Path(record[key]).is_absolute() for key in ("root", "destination")
+        )
     ):
         raise ImageFolderError(f"{log} is not a quarantine log written by check_images.py; nothing was moved.")
     for entry in record["files"]:

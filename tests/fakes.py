@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import stat
 import tarfile
 import threading
@@ -35,6 +36,22 @@ def tree_hashes(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def tree_snapshot(root: Path) -> dict[str, str]:
+    """Every entry under ``root`` (folders, files, links, not following links): its kind and content or target."""
+    entries = {}
+    for directory, folders, files in os.walk(root):
+        for name in folders + files:
+            path = Path(directory) / name
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                entries[relative] = "link -> " + os.readlink(path)
+            elif path.is_dir():
+                entries[relative] = "folder"
+            else:
+                entries[relative] = sha256(path.read_bytes())
+    return entries
 
 
 def sha256(data: bytes) -> str:
@@ -155,15 +172,100 @@ def tar_entry(name: str, kind: bytes, link: str = "") -> tarfile.TarInfo:
     return info
 
 
-def malicious_archive(kind: str, member: str) -> bytes:
-    good = {"flower_photos/daisy/a.jpg": photo_bytes(1)}
-    if kind == "zip":
-        links = {member: "../../outside"} if member.endswith("link") else None
-        return make_zip(good | ({} if links else {member: b"evil"}), links)
-    if member.endswith("link"):
-        return make_tgz(good, [tar_entry(member, tarfile.SYMTYPE, "../../outside")])
-    if member.endswith("hard"):
-        return make_tgz(good, [tar_entry(member, tarfile.LNKTYPE, "../outside")])
-    if member.endswith("tty"):
-        return make_tgz(good, [tar_entry(member, tarfile.CHRTYPE)])
-    return make_tgz(good | {member: b"evil"})
+def tar_bytes(entries: list[tuple[tarfile.TarInfo, bytes | None]], mode: str = "w") -> bytes:
+    """A tar archive of the given entries in this order (``mode`` "w:gz" compresses); data sets each file's size."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode=mode, format=tarfile.PAX_FORMAT) as archive:
+        for info, data in entries:
+            if data is not None:
+                info.size = len(data)
+            archive.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buffer.getvalue()
+
+
+def tar_file(name: str) -> tarfile.TarInfo:
+    return tarfile.TarInfo(name)
+
+
+def pathmax_chain() -> list[tuple[tarfile.TarInfo, bytes | None]]:
+    """CVE-2025-4517's shape: 16 links to 247-character folders make a path longer than PATH_MAX, where
+    ``os.path.realpath`` stops resolving (and so ``filter="data"`` before Python 3.11.13 stops checking); a
+    link through it climbs out, a hard link through that one reaches a file outside, and data overwrites it."""
+    long_name, steps, path = "d" * 247, "abcdefghijklmnop", ""
+    entries: list[tuple[tarfile.TarInfo, bytes | None]] = []
+    for step in steps:
+        entries.append((tar_entry(f"{path}{long_name}", tarfile.DIRTYPE), None))
+        entries.append((tar_entry(f"{path}{step}", tarfile.SYMTYPE, long_name), None))
+        path += long_name + "/"
+    chain = "/".join(steps)
+    entries.append((tar_entry(chain, tarfile.SYMTYPE, "../" * len(steps)), None))
+    entries.append((tar_entry("escape", tarfile.SYMTYPE, chain + "/../.."), None))
+    entries.append((tar_entry("flaglink", tarfile.LNKTYPE, "escape/outside.txt"), None))
+    entries.append((tar_file("flaglink"), b"overwritten through a hard link"))
+    entries.append((tar_file("escape/created.txt"), b"created outside"))
+    return entries
+
+
+def dot_link_chain() -> list[tuple[tarfile.TarInfo, bytes | None]]:
+    """A link whose text looks inside but climbs out for real: 'x' is '.', so 'x/x/x/up' -> '../../..' is 3 up."""
+    return [
+        (tar_entry("x", tarfile.SYMTYPE, "."), None),
+        (tar_entry("x/x/x/up", tarfile.SYMTYPE, "../../.."), None),
+        (tar_file("x/x/x/up/created.txt"), b"created outside"),
+    ]
+
+
+def bomb_zip(megabytes: int) -> bytes:
+    """An honest zip bomb: ``megabytes`` MB of zeros, about a thousand times smaller compressed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("zeros.jpg", "w") as member:
+        block = bytes(1 << 20)
+        for _ in range(megabytes):
+            member.write(block)
+    return buffer.getvalue()
+
+
+def huge_declared_tar() -> bytes:
+    """A tar whose one member declares 10**15 bytes (the data is simply missing)."""
+    info = tar_file("flower_photos/daisy/huge.jpg")
+    info.size = 10**15
+    header = info.tobuf(tarfile.PAX_FORMAT)
+    return header + bytes(1024)
+
+
+GOOD = {"flower_photos/daisy/a.jpg": photo_bytes(1)}
+GOOD_NAME = next(iter(GOOD))
+
+
+def archive_corpus() -> dict[str, tuple[str, bytes, str]]:
+    """Every kind of member that must not be written, as {label: (suffix, archive bytes, what the refusal says)}."""
+    good = [(tar_file(name), data) for name, data in GOOD.items()]
+
+    def link(name: str, target: str, kind: bytes = tarfile.SYMTYPE) -> bytes:
+        return tar_bytes([*good, (tar_entry(name, kind, target), None)], "w:gz")
+
+    return {
+        "zip dot-dot": ("zip", make_zip(GOOD | {"../evil.txt": b"evil"}), "climbs out of the folder with '..'"),
+        "zip backslash dot-dot": ("zip", make_zip(GOOD | {"a\\..\\..\\evil.txt": b"e"}), "climbs out"),
+        "zip absolute": ("zip", make_zip(GOOD | {"/tmp/evil.txt": b"evil"}), "its path is absolute"),
+        "zip drive": ("zip", make_zip(GOOD | {"C:/evil.txt": b"evil"}), "its path is absolute"),
+        "zip link out": ("zip", make_zip(GOOD, {"PetImages/link": "../../outside"}), "it is a link"),
+        "zip link in": ("zip", make_zip(GOOD, {"flower_photos/b.jpg": "daisy/a.jpg"}), "it is a link"),
+        "tar dot-dot": ("tgz", tar_bytes([*good, (tar_file("flower_photos/../../evil.txt"), b"e")]), "climbs out"),
+        "tar absolute": ("tgz", tar_bytes([*good, (tar_file("/tmp/evil.txt"), b"evil")]), "its path is absolute"),
+        "tar link out": ("tgz", link("flower_photos/link", "../../outside"), "it is a link to '../../outside'"),
+        "tar link in": ("tgz", link("flower_photos/b.jpg", "daisy/a.jpg"), "it is a link to 'daisy/a.jpg'"),
+        "tar hard link out": ("tgz", link("flower_photos/hard", "../outside", tarfile.LNKTYPE), "it is a hard link"),
+        "tar hard link in": ("tgz", link("flower_photos/h.jpg", GOOD_NAME, tarfile.LNKTYPE), "it is a hard link"),
+        "tar device": ("tgz", link("flower_photos/tty", "", tarfile.CHRTYPE), "it is a device file or FIFO"),
+        "tar fifo": ("tgz", link("flower_photos/pipe", "", tarfile.FIFOTYPE), "it is a device file or FIFO"),
+        "tar PATH_MAX chain": ("tar", tar_bytes(pathmax_chain()), "it is a link"),
+        "tar dot-link chain": ("tar", tar_bytes(dot_link_chain()), "it is a link"),
+        "tar file then folder": (
+            "tar",
+            tar_bytes([*good, (tar_file("flower_photos/daisy/a.jpg/b.jpg"), b"b")]),
+            "it lies inside a member that is a file",
+        ),
+        "zip bomb": ("zip", bomb_zip(100), "more than 50 times its own size"),
+        "tar declaring 10**15 bytes": ("tar", huge_declared_tar(), "more than 50 times its own size"),
+    }

@@ -163,4 +163,4 @@ def test_main_names_a_missing_folder_or_a_bad_file(
     with pytest.raises(SystemExit) as stopped:
         main(["--folder", str(broken)])
     error = capsys.readouterr().err
-    assert stopped.value.code == 2 and bad.name in error and "is not a JPEG" in error
+    assert stopped.value.code == 2 and bad.name in error and "not an image" in error

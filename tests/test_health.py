@@ -96,7 +96,8 @@ def test_report_text_is_stable_relative_and_sorted(tree: Path, tmp_path: Path) -
     assert rows == sorted(rows)  # errors first, then warnings
     assert "what to do:" in lines and "  truncated " in text
     assert lines[-1] == (
-        "20 images: 4 errors (would stop training: 1 empty file, 1 not an image, 1 truncated, 1 unreadable); "
+        "20 images: 4 errors (would stop training or mislabel it: 1 empty file, 1 not an image, 1 truncated, "
+        "1 unreadable); "
         "8 warnings (worth a look: 1 16-bit, 1 cmyk, 1 duplicate, 1 empty class, 1 grayscale, 1 rgba, "
         "1 stray file, 1 too small)."
     )
@@ -261,3 +262,78 @@ def test_script_help_and_bad_argument_without_traceback() -> None:
         bad.stderr
         == "check_images.py: error: argument --max-pixels: expected a whole number >= 1, got 'lots' (see --help)\n"
     )
+
+
+def test_a_hidden_folder_beside_the_classes_is_an_error_and_moves_out(tree: Path, tmp_path: Path) -> None:
+    """JupyterLab's .ipynb_checkpoints in a split: flow_from_directory would number it class 0 of 3."""
+    (tree / "train" / ".ipynb_checkpoints").mkdir()
+    (tree / "train" / ".ipynb_checkpoints" / "notes-checkpoint.ipynb").write_text("{}")
+    report = check_image_tree(tree)
+    hidden = [f for f in report.errors if f.problem == "hidden class"]
+    assert [f.path.as_posix() for f in hidden] == ["train/.ipynb_checkpoints"]
+    assert "counts it as class 0 of 3: the labels of the 2 class(es) after it move up by one" in hidden[0].detail
+    assert "mislabel" in report.summary() and "classes=[...]" in report.describe()
+    before = tree_hashes(tree)
+    log = quarantine(report, tmp_path / "q")
+    assert not (tree / "train" / ".ipynb_checkpoints").exists()
+    assert (tmp_path / "q" / "train" / ".ipynb_checkpoints" / "notes-checkpoint.ipynb").is_file()
+    undo_quarantine(log)
+    assert tree_hashes(tree) == before
+
+
+def test_what_counts_as_an_image_is_what_flow_from_directory_loads(tmp_path: Path) -> None:
+    """.gif and .webp are skipped by flow_from_directory (said per file); .ppm counts; matching is by name end."""
+    for name in ("a", "b"):
+        (tmp_path / "train" / name).mkdir(parents=True)
+        (tmp_path / "train" / name / "0.jpg").write_bytes(photo_bytes(len(name) + 40 + ord(name)))
+    (tmp_path / "train" / "a" / "moving.gif").write_bytes(encoded(Image.new("RGB", (48, 48), (9, 9, 9)), "GIF"))
+    (tmp_path / "train" / "a" / "phone.webp").write_bytes(encoded(Image.new("RGB", (48, 48), (1, 9, 9)), "WEBP"))
+    (tmp_path / "train" / "b" / "scan.ppm").write_bytes(encoded(Image.new("RGB", (48, 48), (9, 1, 9)), "PPM"))
+    report = check_image_tree(tmp_path)
+    assert report.images == 3  # "Found 3 images belonging to 2 classes."
+    skipped = sorted((f.path.name, f.problem) for f in report.warnings)
+    assert skipped == [("moving.gif", "skipped image"), ("phone.webp", "skipped image")]
+    assert "does not load '.gif' files" in report.describe()
+
+
+def test_quarantine_never_moves_files_that_live_outside_the_folder(tree: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(tree / "train" / "cat", elsewhere)
+    (tree / "train" / "cat").symlink_to(elsewhere, target_is_directory=True)
+    report = check_image_tree(tree)
+    assert any(f.path.as_posix() == "train/cat/empty.jpg" for f in report.errors)
+    before = tree_hashes(elsewhere)
+    with pytest.raises(ImageFolderError, match=r"is reached through a link to .*elsewhere.*; nothing was moved"):
+        quarantine(report, tmp_path / "q")
+    assert tree_hashes(elsewhere) == before
+
+
+def test_a_quarantine_that_fails_halfway_says_what_moved_and_how_to_undo(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_move, calls = shutil.move, []
+
+    def failing_move(source: Path, target: Path) -> object:
+        calls.append(source)
+        if len(calls) == 3:
+            raise PermissionError(13, "Permission denied")
+        return real_move(source, target)
+
+    before = tree_hashes(tree)
+    monkeypatch.setattr("helpers.quarantine.shutil.move", failing_move)
+    with pytest.raises(ImageFolderError) as error:
+        quarantine(check_image_tree(tree), tmp_path / "q")
+    message = str(error.value)
+    assert "failed (Permission denied) after 2 of 4 file(s) had moved" in message and "--undo" in message
+    log = Path(message.split("--undo ")[1].split(" ")[0])
+    monkeypatch.undo()
+    assert undo_quarantine(log) == 2 and tree_hashes(tree) == before
+
+
+@pytest.mark.parametrize("missing", ["root", "destination"])
+def test_undo_with_a_log_missing_its_folders_is_one_message(tmp_path: Path, missing: str) -> None:
+    record = {"written_by": "fitgen-kit quarantine log", "root": "/data", "destination": "/q", "files": []}
+    del record[missing]
+    (tmp_path / "log.json").write_text(json.dumps(record))
+    with pytest.raises(ImageFolderError, match="is not a quarantine log written by check_images.py"):
+        undo_quarantine(tmp_path / "log.json")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import stats
 
 from helpers.geometry import measure_card, measuring_card
+from helpers.health import check_image_tree
 from helpers.images import ImageFolderError
 from helpers.pipeline import augment_batch, fast_dataset, legacy_matrices, separable_bilinear
 from helpers.runtime import quiet_import
+from tests.fakes import encoded
 
 DRAWS = 300
 SETTINGS = {"shear_range": 20, "zoom_range": 0.3, "horizontal_flip": True}
@@ -148,14 +152,52 @@ def test_bad_files_are_named_before_training(tmp_path: Path, tiny_dataset: Path)
     tree = _copy_train(tiny_dataset, tmp_path)
     note = tree / "circle" / "notes.jpg"
     note.write_text("not a picture")
-    with pytest.raises(ImageFolderError, match=r"notes\.jpg is not a JPEG, PNG, GIF or BMP image"):
+    with pytest.raises(ImageFolderError, match=r"notes\.jpg: not an image, text .*check_images\.py --quarantine"):
         fast_dataset(tree, (32, 32))
     note.unlink()
     victim = tree / "square" / "square_0000.jpg"
     victim.write_bytes(victim.read_bytes()[:300])
-    with pytest.raises(ImageFolderError, match=r"square_0000\.jpg is a truncated JPEG"):
+    with pytest.raises(ImageFolderError, match=r"square_0000\.jpg: truncated, image data stops after 300 bytes"):
         fast_dataset(tree, (32, 32))
     assert len(victim.read_bytes()) == 300  # reported, not modified or deleted
+
+
+def test_one_definition_of_healthy_with_the_health_check(tmp_path: Path, tiny_dataset: Path) -> None:
+    """A JPEG with bytes after its end (a phone's motion photo) is healthy for both; a truncated PNG for neither;
+    a TIFF, which flow_from_directory loads with Pillow, is named because TensorFlow cannot decode it."""
+    tree = _copy_train(tiny_dataset, tmp_path)
+    motion = tree / "circle" / "circle_0000.jpg"
+    motion.write_bytes(motion.read_bytes() + b"\x00ftypmp42" + bytes(4000))
+    assert not check_image_tree(tree).errors
+    dataset, _ = fast_dataset(tree, (32, 32), batch_size=64, shuffle=False)
+    assert sum(len(labels) for _, labels in dataset) == 12
+    cut_png = tree / "square" / "cut.png"
+    cut_png.write_bytes(encoded(Image.new("RGB", (40, 40), (200, 10, 10)), "PNG")[:60])
+    assert [f.path.name for f in check_image_tree(tree).errors] == ["cut.png"]
+    with pytest.raises(ImageFolderError, match=r"cut\.png: (truncated|unreadable)"):
+        fast_dataset(tree, (32, 32))
+    cut_png.unlink()
+    (tree / "square" / "scan.tif").write_bytes(encoded(Image.new("RGB", (40, 40), (9, 9, 9)), "TIFF"))
+    assert not check_image_tree(tree).errors
+    with pytest.raises(ImageFolderError, match=r"scan\.tif is an image TensorFlow cannot decode .*convert it"):
+        fast_dataset(tree, (32, 32))
+
+
+def test_a_decompression_bomb_is_refused_like_the_health_check_does(tmp_path: Path, tiny_dataset: Path) -> None:
+    tree = _copy_train(tiny_dataset, tmp_path)
+    huge = Image.new("1", (20_000, 20_000))  # 400 megapixels, 50 MB as a 1-bit PNG of zeros: a few KB on disk
+    huge.save(tree / "circle" / "huge.png")
+    assert [f.problem for f in check_image_tree(tree).errors] == ["huge"]
+    with pytest.raises(ImageFolderError, match=r"huge\.png: huge, Pillow refuses to open it"):
+        fast_dataset(tree, (32, 32))
+
+
+def test_class_folders_with_names_that_are_not_utf8(tmp_path: Path, tiny_dataset: Path) -> None:
+    tree = _copy_train(tiny_dataset, tmp_path)
+    odd = os.fsdecode(b"caf\xe9")  # Latin-1 bytes, as an old archive or camera writes them
+    (tree / "circle").rename(tree / odd)
+    dataset, names = fast_dataset(tree, (32, 32), batch_size=64, shuffle=False)
+    assert names == [odd, "square"] and sum(len(labels) for _, labels in dataset) == 12
 
 
 def test_folder_problems_and_bad_arguments(tmp_path: Path, tiny_dataset: Path) -> None:

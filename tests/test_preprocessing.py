@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +199,34 @@ def test_score_refuses_mismatched_lengths_and_mystery_needs_raw_pixels() -> None
     ) == ("got an unexpected keyword")
     with pytest.raises(ValueError, match="needs raw uint8 pixels"):
         Mystery(np.zeros((2, 4, 4, 3), "float32"), seed=0)
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small real JPEG whose header says ``width`` x ``height``: Pillow reads the size without decoding."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 200, 200)).save(buffer, format="JPEG")
+    data = bytearray(buffer.getvalue())
+    frame = data.index(b"\xff\xc0")  # start of frame: marker, length (2), precision (1), height (2), width (2)
+    data[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"empty\.jpg is empty \(0 bytes\)"),
+        (jpeg_claiming(12_000, 12_000), r"12,000x12,000 px \(144 megapixels\), more than 40: too large to hold"),
+        (jpeg_claiming(20_000, 20_000), r"too large to load safely"),
+    ],
+)
+def test_a_self_contained_model_refuses_empty_and_huge_files_in_one_line(
+    tmp_path: Path, brightness_model, content: bytes, message: str
+) -> None:
+    """Such a model gets the whole image: a 144-megapixel photo would need gigabytes, so it is refused up front."""
+    exported = export_with_preprocessing(brightness_model, RECIPE)
+    path = tmp_path / ("empty.jpg" if not content else "photo.jpg")
+    path.write_bytes(content)
+    for model, recipe in ((exported, {"class_names": ["dark", "light"]}), (brightness_model, RECIPE)):
+        with pytest.raises(ImageFolderError, match=message) as error:
+            predict_image(model, path, recipe)
+        assert str(error.value).startswith(str(path)) and "\n" not in str(error.value)
