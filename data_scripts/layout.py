@@ -14,7 +14,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from data_scripts.download import FetchError
-from helpers.health import FIXES, Finding, HealthReport, inspect_file
+from helpers.file_health import WARNING, Finding, inspect_file, make_finding
+from helpers.health import HealthReport
 from helpers.images import is_image_name
 
 SPLITS = ("train", "val", "test")
@@ -30,10 +31,6 @@ def split_counts(total: int, fractions: tuple[float, float, float], label: str) 
             "use a larger --subset or another --split."
         )
     return total - val - test, val, test
-
-
-def _finding(relative: Path, problem: str, detail: str) -> Finding:
-    return Finding(relative, problem, "warning", detail, FIXES[problem])
 
 
 def select_healthy(
@@ -53,7 +50,9 @@ def select_healthy(
     for name in classes:
         files = sorted(p for p in (classes_root / name).iterdir() if p.is_file())
         for stray in (p for p in files if not is_image_name(p.name)):
-            findings.append(_finding(stray.relative_to(classes_root), "stray file", f"'{stray.suffix}' file"))
+            findings.append(
+                make_finding(stray.relative_to(classes_root), "stray file", WARNING, f"'{stray.suffix}' file")
+            )
         candidates[name] = [p for p in files if is_image_name(p.name)]
         random.Random(f"{seed}/{name}").shuffle(candidates[name])
     seen: dict[str, Path] = {}
@@ -71,7 +70,9 @@ def select_healthy(
                 checked += 1
                 if digest is not None and digest in seen:
                     findings.append(
-                        _finding(relative, "duplicate", f"same content as {seen[digest].as_posix()} (copied once)")
+                        make_finding(
+                            relative, "duplicate", WARNING, f"same content as {seen[digest].as_posix()} (copied once)"
+                        )
                     )
                 elif digest is not None:
                     seen[digest] = relative

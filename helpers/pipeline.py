@@ -55,10 +55,10 @@ def check_file(path: Path) -> None:
         )
 
 
-def list_images(folder: Path, check: bool = True) -> tuple[list[bytes], list[int], list[str]]:
-    """Image paths (as file-system bytes, so any name works) and labels of a class-folder tree, in
-    ``flow_from_directory``'s order, and the class names. ``check`` refuses bad files up front (:func:`check_file`)."""
-    paths, labels, names = [], [], []
+def list_images(folder: Path, check: bool = True) -> tuple[list[bytes], list[int], list[str], list[int]]:
+    """Image paths (as file-system bytes, so any name works), labels, class names and file sizes of a
+    class-folder tree, in ``flow_from_directory``'s order. ``check`` refuses bad files up front (:func:`check_file`)."""
+    paths, labels, names, sizes = [], [], [], []
     for number, class_folder in enumerate(class_folders(Path(folder))):
         files = image_files(class_folder)
         if not files:
@@ -68,8 +68,9 @@ def list_images(folder: Path, check: bool = True) -> tuple[list[bytes], list[int
                 check_file(path)
             paths.append(os.fsencode(path))
             labels.append(number)
+            sizes.append(path.stat().st_size)
         names.append(class_folder.name)
-    return paths, labels, names
+    return paths, labels, names, sizes
 
 
 def legacy_matrices(shear_degrees, zoom_x, zoom_y, flip, height: int, width: int):
@@ -152,10 +153,20 @@ def augment_batch(images, seed, settings: dict, two_passes: bool = True):
     return images
 
 
-def decode_and_resize(path, target_size: tuple[int, int]):
-    """One file to a float32 RGB image of ``target_size``, nearest-neighbour like ``flow_from_directory``."""
+def decode_and_resize(path, target_size: tuple[int, int], size=None):
+    """One file to a float32 RGB image of ``target_size``, nearest-neighbour like ``flow_from_directory``.
+
+    Given the file's ``size`` in bytes when it was listed, a file that changed since (cut short by a copy
+    still running, say) stops the epoch with an error that names it, instead of a nameless decoder error.
+    """
     tf = quiet_import("tensorflow")
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    contents = tf.io.read_file(path)
+    if size is not None:
+        unchanged = tf.equal(tf.strings.length(contents, unit="BYTE", name="file_size"), tf.cast(size, tf.int32))
+        message = "fast_dataset: this file changed after it was checked; check the folder again and rebuild:"
+        with tf.control_dependencies([tf.debugging.Assert(unchanged, [message, path], summarize=1)]):
+            contents = tf.identity(contents)
+    image = tf.io.decode_image(contents, channels=3, expand_animations=False)
     image = tf.image.resize(image, target_size, method="nearest")
     return tf.cast(image, tf.float32)
 
@@ -193,13 +204,13 @@ def fast_dataset(
     unsupported = sorted(set(settings) - set(FAST_SETTINGS))
     if unsupported:
         raise ValueError(f"fast_dataset does {', '.join(FAST_SETTINGS)}; not {', '.join(unsupported)}.")
-    paths, labels, names = list_images(folder, check)
+    paths, labels, names, sizes = list_images(folder, check)
     calls = tf.data.AUTOTUNE if parallel else None
-    files = tf.data.Dataset.from_tensor_slices((paths, np.asarray(labels, np.float32)))
+    files = tf.data.Dataset.from_tensor_slices((paths, np.asarray(labels, np.float32), np.asarray(sizes, np.int64)))
     if shuffle and not cache:  # shuffle file names, not decoded images: the first batch need not wait for all
         files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
     plain_graph = tf.autograph.experimental.do_not_convert  # no tensor-dependent Python control flow to convert
-    decode = plain_graph(lambda path, label: (decode_and_resize(path, target_size), label))
+    decode = plain_graph(lambda path, label, size: (decode_and_resize(path, target_size, size), label))
     images = files.map(decode, num_parallel_calls=calls)
     if cache:  # decoded once, then shuffled in memory each epoch
         images = images.cache()

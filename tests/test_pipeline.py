@@ -219,3 +219,17 @@ def test_folder_problems_and_bad_arguments(tmp_path: Path, tiny_dataset: Path) -
         fast_dataset(tiny_dataset / "train", batch_size=0)
     with pytest.raises(ImageFolderError, match="target_size must be two positive whole numbers"):
         fast_dataset(tiny_dataset / "train", target_size=(0, 32))
+
+
+def test_a_file_cut_short_after_the_check_is_named_when_the_epoch_reaches_it(
+    tmp_path: Path, tiny_dataset: Path
+) -> None:
+    tf = quiet_import("tensorflow")
+    tree = _copy_train(tiny_dataset, tmp_path)
+    dataset, _ = fast_dataset(tree, (32, 32), batch_size=4, shuffle=False)
+    victim = tree / "square" / "square_0002.jpg"
+    victim.write_bytes(victim.read_bytes()[:300])  # a copy still running, a disk that filled up ...
+    with pytest.raises(tf.errors.InvalidArgumentError) as error:
+        for _ in dataset:
+            pass
+    assert "this file changed after it was checked" in str(error.value) and "square_0002.jpg" in str(error.value)
