@@ -18,13 +18,18 @@ PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbva
 CHROMIUM := $(shell command -v chromium || command -v chromium-browser)
 BROWSER_TESTS := $(if $(CHROMIUM),,--ignore=tests/browser)
 
-.PHONY: help setup lab test test-browser test-student student lint unit nbval regen data bench clean
+# make test-tools drives real outside tools from the package index, each in its own environment under .cache/tools.
+TOOLS := .cache/tools
+PRE_COMMIT_VERSION := 4.7.0
+
+.PHONY: help setup lab test test-browser test-student test-tools student lint unit nbval regen data bench clean
 
 help:
 	@echo "make lab     set up .venv and data, open JupyterLab on the lessons (LAB_ARGS=... passes through)"
 	@echo "make test    set up, then ruff, unit tests, strict nbval on notebooks/ and (with chromium) the browser test"
 	@echo "make test-browser  the lessons in headless Chromium: runs lesson 02, moves the widgets, takes screenshots"
 	@echo "make test-student  execute every lesson's student copy (slow; .ci/run runs it after make test)"
+	@echo "make test-tools    run fitgen-check's pre-commit hooks with the real pre-commit (.ci/run runs it)"
 	@echo "make student build student copies of the lessons into student/ (solutions replaced by placeholders)"
 	@echo "make regen   re-execute the notebooks and write byte-stable outputs (after editing a lesson)"
 	@echo "make data    build the offline datasets under data/"
@@ -59,7 +64,7 @@ lint: setup
 	$(BIN)/ruff format --check helpers data_scripts tests notebooks
 
 unit: setup data
-	$(BIN)/python -m pytest tests -m "not slow" $(BROWSER_TESTS) --durations=10
+	$(BIN)/python -m pytest tests -m "not slow and not tools" $(BROWSER_TESTS) --durations=10
 
 nbval: setup data
 	$(BIN)/python -m pytest notebooks $(PYTEST_NOTEBOOKS) --durations=10
@@ -67,14 +72,30 @@ nbval: setup data
 test: setup data lint
 	@$(if $(CHROMIUM),,echo "make test: no chromium found, so the browser test is left out (sudo apt-get install chromium)")
 	$(BIN)/python tests/run_suites.py $(if $(CHROMIUM),--browser) \
-		-- tests -m "not slow" --durations=10 \
+		-- tests -m "not slow and not tools" --durations=10 \
 		-- notebooks $(PYTEST_NOTEBOOKS) -p tests.notebook_budget --durations=10
 
 test-browser: setup data
 	$(BIN)/python -m pytest tests/browser --durations=5
 
-test-student: setup data
+test-$(TOOLS)/bin/pre-commit:
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check pre-commit==$(PRE_COMMIT_VERSION)
+
+test-tools: setup $(TOOLS)/bin/pre-commit
+	$(BIN)/python -m pytest tests/test_precommit_hook.py -m tools --durations=5
+
+student: setup data
 	$(BIN)/python -m pytest tests/test_student.py -m slow --durations=10
+
+$(TOOLS)/bin/pre-commit:
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check pre-commit==$(PRE_COMMIT_VERSION)
+
+test-tools: setup $(TOOLS)/bin/pre-commit
+	$(BIN)/python -m pytest tests/test_precommit_hook.py -m tools --durations=5
 
 student: setup
 	$(BIN)/python tests/make_student.py --out student $(NOTEBOOKS)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data_scripts.cli import OneLineParser, positive_int, printable_output  # noqa: E402
+from helpers.command_line import OneLineParser, positive_int, printable_output  # noqa: E402
 from helpers.health import check_image_tree, quarantine, undo_quarantine  # noqa: E402
 from helpers.images import ImageFolderError  # noqa: E402
 

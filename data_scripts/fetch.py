@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from data_scripts.cli import OneLineParser, non_negative_int, positive_int, printable_output
 from data_scripts.download import FetchError, download
 from data_scripts.layout import select_healthy, write_splits
 from data_scripts.safe_extract import extract_archive
+from helpers.command_line import OneLineParser, non_negative_int, positive_int, printable_output
 from helpers.datasets import REPO_ROOT, data_root, digest_files, display_path, intact
 from helpers.images import ImageFolderError
 

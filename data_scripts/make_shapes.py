@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tqdm import tqdm  # noqa: E402
 
-from data_scripts.cli import OneLineParser, non_negative_int, positive_int, printable_output  # noqa: E402
+from helpers.command_line import OneLineParser, non_negative_int, positive_int, printable_output  # noqa: E402
 from helpers.datasets import (  # noqa: E402
     DEFAULT_SPECS,
     DatasetError,

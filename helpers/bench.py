@@ -244,8 +244,8 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """``make bench``: print the table and the two ratios, and write the figures to a JSON file."""
-    # make bench runs from the repository root, so the fetch scripts' one-line argument errors are at hand.
-    from data_scripts.cli import OneLineParser, positive_int, printable_output
+    from helpers.command_line import OneLineParser, positive_int, printable_output
+    from helpers.fitgen_check import time_checker
 
     printable_output()
     parser = OneLineParser(description="Images/s of each input pipeline on this machine (make bench).")
@@ -287,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         for m in epochs.values():
             print(f"  fed by {m.name:20} {m.median:5.1f} s  {m.spread[0]:5.1f}-{m.spread[1]:<5.1f}")
         figures["training_epoch_seconds"] = [asdict(m) | {"median": m.median} for m in epochs.values()]
+    figures["fitgen_check_seconds"] = checker = time_checker()
+    print(f"fitgen-check: 5,000-line script {checker['script']:.2f} s, 100-cell notebook {checker['notebook']:.2f} s")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(figures, indent=1))
     print(f"figures written to {display_path(args.json)}")

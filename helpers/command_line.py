@@ -1,4 +1,5 @@
-"""Command-line pieces shared by the data scripts: one-line errors, checked numbers, output any terminal can show."""
+"""Command-line pieces shared by the data scripts, make bench and fitgen-check: one-line errors, checked numbers,
+output any terminal can show."""
 
 from __future__ import annotations
 

@@ -1,0 +1,24 @@
+"""The classic Keras 2 recipe, as countless tutorials wrote it. Lesson 00 runs fitgen-check on it, then trains
+the fixed copy on Keras 3. ``train_dir``, ``validation_dir``, ``model`` and ``epochs`` come from the lesson."""
+# ruff: noqa: F821
+
+from keras.preprocessing.image import ImageDataGenerator
+
+batch_size = 16
+train_datagen = ImageDataGenerator(rescale=1.0 / 255, shear_range=0.2, zoom_range=0.2, horizontal_flip=True)
+validation_datagen = ImageDataGenerator(rescale=1.0 / 255)
+
+train_generator = train_datagen.flow_from_directory(
+    train_dir, target_size=(64, 64), batch_size=batch_size, class_mode="binary"
+)
+validation_generator = validation_datagen.flow_from_directory(
+    validation_dir, target_size=(64, 64), batch_size=batch_size, class_mode="binary"
+)
+
+history = model.fit_generator(
+    train_generator,
+    steps_per_epoch=train_generator.samples / batch_size,
+    epochs=epochs,
+    validation_data=validation_generator,
+    validation_steps=validation_generator.samples // batch_size,
+)
