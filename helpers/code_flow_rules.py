@@ -21,7 +21,7 @@ AUGMENTING = (
     "channel_shift_range",
 )
 TRAINING_CALLS = ("fit", "fit_generator", "evaluate", "evaluate_generator", "predict", "predict_generator")
-LOADERS = ("load_img", "img_to_array", "imread", "open", "decode_jpeg", "decode_image", "decode_png", "array")
+LOADERS = ("load_img", "img_to_array", "imread", "open", "decode_jpeg", "decode_image", "decode_png")
 
 
 def _augmenting(code: Code, place: Place) -> bool:

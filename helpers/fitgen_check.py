@@ -5,6 +5,7 @@
     fitgen-check --diff train.py              # show those rewrites without writing
     python -m helpers.fitgen_check ...        # the same, without the console script
 
+In a notebook, "cell N" counts every cell from the top, markdown cells included, and lines count within the cell.
 Exit status: 0 nothing found, 1 problems found, 2 a path could not be read or a bad argument. In a notebook,
 ``%load_ext helpers.fitgen_check`` then ``%%fitgen_check`` at the top of a cell checks that cell instead of running it.
 """
@@ -222,7 +223,10 @@ def load_ipython_extension(ipython: object) -> None:
     """``%load_ext helpers.fitgen_check``: adds the ``%%fitgen_check`` cell magic (checks the cell, does not run it)."""
 
     def fitgen_check(line: str, cell: str) -> None:
-        print(describe(check_code(cell)))
+        try:
+            print(describe(check_code(cell)))
+        except SyntaxError as error:
+            print(f"line {error.lineno}: syntax error ({error.msg}); fix it, then check again")
 
     ipython.register_magic_function(fitgen_check, "cell", "fitgen_check")
 

@@ -198,4 +198,4 @@ def test_ci_workflow_runs_make_test_on_python_3_11_with_a_time_limit() -> None:
     assert job["container"].startswith("python:3.11-")  # Debian: apt's chromium is a real browser there
     assert any(step.get("run", "").strip() == ".ci/run" for step in job["steps"])
     commands = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
-    assert commands[-2:] == ["make test", "make test-student"]
+    assert commands[-3:] == ["make test", "make test-student", "make test-tools"]

@@ -181,6 +181,7 @@ CLEAN: dict[str, list[str]] = {
         "g = ImageDataGenerator(rescale=1./255)\nx = img_to_array(load_img(p))\nx /= 255\nmodel.predict(x[None])",
         "g = ImageDataGenerator(rescale=1./255)\nmodel.predict(g.flow_from_directory(d))",
         "x = img_to_array(load_img(p))\nmodel.predict(x[None])",  # trained without rescale
+        "g = ImageDataGenerator(rescale=1./255)\nx = np.array([[0.1, 0.2]])\nmodel.predict(x)",  # numbers, not an image
         "g = ImageDataGenerator(rescale=1./255)\n"
         "x = preprocess_input(img_to_array(load_img(p)))\nmodel.predict(x[None])",
     ],

@@ -231,6 +231,8 @@ def test_the_cell_magic_checks_a_cell_without_running_it(capsys) -> None:
     registered[("cell", "fitgen_check")]("", "model.fit_generator(g, workers=4)\n")
     out = capsys.readouterr().out
     assert "line 1: FG002 fit-generator" in out and "FG012 fit-worker-arguments" in out
+    registered[("cell", "fitgen_check")]("", "model.fit(\n")
+    assert capsys.readouterr().out.startswith("line 1: syntax error (")
 
 
 def test_time_checker_measures_both_sizes() -> None:
