@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers.command_line import OneLineParser, positive_int, printable_output  # noqa: E402
+from helpers.command_line import OneLineParser, positive_int, printable_output, visible  # noqa: E402
 from helpers.health import check_image_tree, quarantine, undo_quarantine  # noqa: E402
 from helpers.images import ImageFolderError  # noqa: E402
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"moved {moved} file(s) back" if moved else f"{arguments.undo} was already undone; nothing to do.")
             return 0
         report = check_image_tree(arguments.folder, arguments.min_side, arguments.max_pixels)
-        print(report.describe())
+        print(visible(report.describe()))
         if not arguments.quarantine:
             return EXIT_ERRORS_FOUND if report.errors else 0
         log = quarantine(report, arguments.quarantine, include_warnings=arguments.include_warnings)
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"moved {moved} file(s) to {arguments.quarantine}; to put them back: {PROG} --undo {log}")
         return 0
     except ImageFolderError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
+        print(visible(f"{PROG}: error: {error}"), file=sys.stderr)
         return 1
     except OSError as error:
         print(

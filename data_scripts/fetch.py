@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from data_scripts.download import FetchError, download
 from data_scripts.layout import select_healthy, write_splits
@@ -201,7 +201,7 @@ def _sha256_text(text: str) -> str:
 def _url_text(text: str) -> str:
     if not re.match(r"https?://[^/]", text):
         raise argparse.ArgumentTypeError(f"expected an http:// or https:// address, got {text!r}")
-    return text
+    return quote(text, safe=":/?#[]@!$&'()*+,;=%~")  # a pasted address may hold spaces or accents
 
 
 def _split_text(text: str) -> tuple[float, float, float]:

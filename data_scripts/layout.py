@@ -16,7 +16,7 @@ from tqdm import tqdm
 from data_scripts.download import FetchError
 from helpers.file_health import WARNING, Finding, inspect_file, make_finding
 from helpers.health import HealthReport
-from helpers.images import is_image_name
+from helpers.images import SKIPPED_IMAGE_EXTENSIONS, is_image_name
 
 SPLITS = ("train", "val", "test")
 
@@ -50,9 +50,13 @@ def select_healthy(
     for name in classes:
         files = sorted(p for p in (classes_root / name).iterdir() if p.is_file())
         for stray in (p for p in files if not is_image_name(p.name)):
-            findings.append(
-                make_finding(stray.relative_to(classes_root), "stray file", WARNING, f"'{stray.suffix}' file")
+            skipped = stray.suffix.lower() in SKIPPED_IMAGE_EXTENSIONS
+            problem, detail = (
+                ("skipped image", "flow_from_directory does not load it")
+                if skipped
+                else ("stray file", f"'{stray.suffix}' file")
             )
+            findings.append(make_finding(stray.relative_to(classes_root), problem, WARNING, detail))
         candidates[name] = [p for p in files if is_image_name(p.name)]
         random.Random(f"{seed}/{name}").shuffle(candidates[name])
     seen: dict[str, Path] = {}

@@ -31,6 +31,14 @@ from helpers.datasets import (  # noqa: E402
 from helpers.shapes import KINDS  # noqa: E402
 
 
+def image_side(text: str) -> int:
+    """argparse type: an image side the drawing code supports, 16 to 1024 pixels."""
+    side = positive_int(text)
+    if not 16 <= side <= 1024:
+        raise argparse.ArgumentTypeError(f"expected 16 to 1024 pixels, got {side}")
+    return side
+
+
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = OneLineParser(
         prog="make_shapes.py",
@@ -45,7 +53,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--train", type=positive_int, help="training images per class")
     parser.add_argument("--val", type=positive_int, help="validation images per class")
     parser.add_argument("--test", type=positive_int, help="test images per class")
-    parser.add_argument("--size", type=positive_int, help="stored image side in pixels (default 128)")
+    parser.add_argument("--size", type=image_side, help="stored image side in pixels, 16 to 1024 (default 128)")
     parser.add_argument("--seed", type=non_negative_int, help="random seed (default 42); same seed, same bytes")
     parser.add_argument(
         "--force", action="store_true", help="replace an existing dataset or write into a non-empty folder"

@@ -11,12 +11,15 @@ archive needs and how far it expands (a "zip bomb" is refused). Files are then c
 
 from __future__ import annotations
 
+import gzip
+import lzma
 import os
 import re
 import shutil
 import stat
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -29,6 +32,8 @@ from data_scripts.download import FetchError
 MAX_EXPANSION = 50  # declared size over the archive's size; a zip bomb of zeros is about 1,000x
 SMALL_ARCHIVE_BYTES = 64 << 20  # below this total, any ratio is fine (a small archive cannot fill a disk)
 COPY_BYTES = 1 << 20
+# What a damaged archive starts with, when the zip and tar readers no longer recognise it.
+SIGNATURES = {b"PK\x03\x04": "zip", b"\x1f\x8b": "gzip file", b"BZh": "bzip2 file", b"\xfd7zXZ\x00": "xz file"}
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,8 @@ def _parts(archive: Path, name: str) -> tuple[str, ...]:
     parts = tuple(part for part in normalised.split("/") if part not in ("", "."))
     if ".." in parts:
         raise _unsafe(archive, text, "its path climbs out of the folder with '..'")
-    if any(ord(character) < 32 for character in text):
-        raise _unsafe(archive, text, "its name contains control characters")
+    if not all(character.isprintable() for character in text):  # C0, DEL, C1: terminal escapes hide in names
+        raise _unsafe(archive, text.encode("unicode_escape").decode("ascii"), "its name contains control characters")
     if not parts:
         raise _unsafe(archive, text, "its path is empty")
     return parts
@@ -180,22 +185,24 @@ def _extract(archive: Path, members: list[Member], destination: Path) -> None:
             if not path.parent.resolve().is_relative_to(inside):  # cannot happen without links; checked anyway
                 raise _unsafe(archive, readable_name(member.name), "its folder resolves outside the destination")
             if not member.is_folder:
-                existed = os.path.lexists(path)
+                if not os.path.lexists(path):
+                    made.append(path)  # before writing: a failure halfway through this file removes it too
                 _write(member, path, archive)
-                if not existed:
-                    made.append(path)
     except BaseException as error:
         for path in reversed(made):
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
-        if isinstance(error, KeyboardInterrupt) or not made:
+        if isinstance(error, KeyboardInterrupt | FetchError) and not made:
+            raise
+        if isinstance(error, KeyboardInterrupt):
             raise
         reason = str(error) if isinstance(error, FetchError) else f"{type(error).__name__}: {error}"
+        undone = f"the {len(made):,} files and folders it had written into {destination} were removed again"
         raise FetchError(
-            f"{archive.name}: extraction stopped ({reason}); the {len(made):,} files and folders it had written "
-            f"into {destination} were removed again. Move the archive away and rerun to download it again."
+            f"{archive.name}: extraction stopped ({reason}); {undone if made else 'nothing was written'}. Move the "
+            "archive away and rerun to download it again, or get it from a trusted source."
         ) from None
 
 
@@ -215,9 +222,27 @@ def extract_archive(archive: Path, destination: Path) -> None:
         elif tarfile.is_tarfile(archive):
             with tarfile.open(archive) as tf:
                 members = _expansion_checked(archive, _tar_members(archive, tf))
+                _check_tar_end(tf)
                 _check_all(archive, members, destination)
                 _extract(archive, members, destination)
         else:
+            with archive.open("rb") as stream:
+                head = stream.read(6)
+            kind = next((name for magic, name in SIGNATURES.items() if head.startswith(magic)), None)
+            if kind is not None:
+                raise FetchError(f"{archive} is a damaged {kind} (cut short?); move it away and rerun to download it.")
             raise FetchError(f"{archive} is not a zip or tar archive; check --url (or move that file away).")
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, RuntimeError, ValueError, zipfile.LargeZipFile) as error:
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, RuntimeError, ValueError, zipfile.LargeZipFile,
+            zlib.error, lzma.LZMAError, gzip.BadGzipFile) as error:  # fmt: skip
         raise FetchError(f"{archive} is damaged ({error}); move it away and rerun to download it again.") from None
+
+
+def _check_tar_end(tf: tarfile.TarFile) -> None:
+    """A tar ends with a block of zeros, and a compressed one with its checksum; ``tarfile`` takes a cut-short
+    archive (or a damaged header) for the end, so a truncated download would extract in part and look fine."""
+    stream = tf.fileobj
+    stream.seek(tf.offset)
+    if stream.read(tarfile.BLOCKSIZE) != bytes(tarfile.BLOCKSIZE):
+        raise tarfile.ReadError("it ends before its end-of-archive block: cut short, or a damaged header")
+    while stream.read(1 << 20):  # a compressed stream checks its length and checksum only at its very end
+        pass

@@ -38,3 +38,8 @@ def non_negative_int(text: str) -> int:
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
     return int(text)
+
+
+def visible(text: str) -> str:
+    """``text`` with every character a terminal would act on (escape sequences, C1 controls) shown as an escape."""
+    return "".join(c if c.isprintable() or c in "\n\t" else c.encode("unicode_escape").decode("ascii") for c in text)

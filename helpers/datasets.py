@@ -218,12 +218,30 @@ def _refuse_clashes(target: Path, planned: list[str], owned: set[str]) -> None:
         and (os.path.lexists(target / relative) or not (target / relative).parent.resolve().is_relative_to(inside))
         and not (relative == MANIFEST_NAME and read_manifest(target) is not None)
     ]
+    marker = target / PARTIAL_MARKER
+    if (
+        clashes
+        and marker.is_file()
+        and not marker.read_text(encoding="utf-8", errors="replace").startswith(MARKER_HEADER)
+    ):
+        raise DatasetError(
+            f"{target} holds a build that an older version of the kit left unfinished, and that version kept no list "
+            "of the files it wrote, so they cannot be told apart from yours. Nothing was changed. If you put no files "
+            f"of your own there, delete the folder {target} and rerun: it is rebuilt in seconds."
+        )
     if clashes:
         more = f" (and {len(clashes) - 1:,} more)" if len(clashes) > 1 else ""
         raise DatasetError(
             f"{target / clashes[0]}{more} is in the way: this script would write there, but did not write that file "
             "(or its folder is a link). Nothing was changed; move that file or folder out, then rerun."
         )
+
+
+def _write_log(marker: Path, files: list[str]) -> None:
+    """Replace the in-progress log in one step (a crash leaves the old log or the new one, never half of one)."""
+    partial = marker.with_name(marker.name + ".new")
+    partial.write_text("\n".join([MARKER_HEADER, *files]) + "\n", encoding="utf-8")
+    os.replace(partial, marker)
 
 
 def extra_files(target: Path, ours: Iterable[str]) -> list[str]:
@@ -262,12 +280,12 @@ def write_dataset(
     _refuse_clashes(target, relative_paths, owned)
     target.mkdir(parents=True, exist_ok=True)
     marker = target / PARTIAL_MARKER
-    with marker.open("w", encoding="utf-8") as log:  # write-ahead: a name is logged before its file exists
-        log.write("\n".join([MARKER_HEADER, *sorted(owned)]) + "\n")
-        log.flush()
-        (target / MANIFEST_NAME).unlink(missing_ok=True)
-        for relative in sorted(owned - set(relative_paths)):  # ours, and not part of the new dataset
-            (target / relative).unlink()
+    _write_log(marker, sorted(owned))  # write-ahead: everything that may be ours, before anything changes
+    (target / MANIFEST_NAME).unlink(missing_ok=True)
+    for relative in sorted(owned - set(relative_paths)):  # ours, and not part of the new dataset
+        (target / relative).unlink()
+    _write_log(marker, sorted(owned & set(relative_paths)))  # a deleted name is no longer ours
+    with marker.open("a", encoding="utf-8") as log:  # each name is logged before its file exists
         for split, number, index, relative in progress(files) if progress else files:
             log.write(relative + "\n")
             log.flush()

@@ -66,8 +66,14 @@ def _strict_loading() -> Iterator[None]:
         ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
+SIGNATURES = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"BM": "BMP", b"RIFF": "WebP"}
+
+
 def _describe_bytes(data: bytes) -> str:
     head = data[:64]
+    kind = next((name for magic, name in SIGNATURES.items() if head.startswith(magic)), None)
+    if kind is not None:
+        return f"starts like a {kind} but Pillow cannot read it (damaged)"
     if all(32 <= byte < 127 or byte in (9, 10, 13) for byte in head):
         text = " ".join(head.decode("ascii").split())
         return f'text ("{text[:40]}{"..." if len(text) > 40 else ""}"), not an image'

@@ -107,25 +107,30 @@ def _class_folders_of(root: Path) -> list[Path]:
             f"point at one of them, e.g. {root / datasets[0]}."
         )
     if not splits:
-        return class_folders(root)
-    return [folder for split in splits for folder in class_folders(split)]
+        return [folder for folder in class_folders(root) if folder.name not in NOT_CLASSES]
+    return [folder for split in splits for folder in class_folders(split) if folder.name not in NOT_CLASSES]
 
 
-def _hidden_classes(root: Path) -> list[Finding]:
-    """Hidden folders beside the class folders: flow_from_directory counts every sub-folder as a class."""
+NOT_CLASSES = ("__MACOSX",)  # macOS archive metadata; hidden folders (a leading dot) are not classes either
+
+
+def _not_classes(root: Path) -> tuple[list[Finding], int]:
+    """Folders beside the classes that flow_from_directory still numbers as classes (it takes every sub-folder),
+    and how many image files it counts inside them."""
     holders = [root / name for name in SPLIT_NAMES if (root / name).is_dir()] or [root]
-    findings = []
+    findings, images = [], 0
     for holder in holders:
         folders = sorted(p.name for p in holder.iterdir() if p.is_dir())  # DirectoryIterator's own rule
         for number, name in enumerate(folders):
-            if name.startswith("."):
+            if name.startswith(".") or name in NOT_CLASSES:
                 after = len(folders) - number - 1
                 detail = (
                     f"flow_from_directory counts it as class {number} of {len(folders)}: the labels of the "
                     f"{after} class(es) after it move up by one"
                 )
                 findings.append(make_finding((holder / name).relative_to(root), "hidden class", ERROR, detail))
-    return findings
+                images += sum(is_image_name(path.name) for path in _walk_files(holder / name))
+    return findings, images
 
 
 def _split_rank(relative: Path) -> tuple[int, str]:
@@ -196,7 +201,10 @@ def check_image_tree(root: Path, min_side: int = 32, max_pixels: int = 40_000_00
                 hashes[relative] = digest
         if class_images == 0:
             relative = class_folder.relative_to(root)
-            findings.append(make_finding(relative, "empty class", WARNING, "no image files in this class folder"))
+            detail = "no image files, yet flow_from_directory numbers it as a class"
+            findings.append(make_finding(relative, "empty class", WARNING, detail))
         images += class_images
-    findings += _hidden_classes(root) + _duplicates(hashes)
+    not_classes, hidden_images = _not_classes(root)
+    findings += not_classes + _duplicates(hashes)
+    images += hidden_images
     return HealthReport(root=root, images=images, findings=tuple(sorted(findings, key=_sort_key)))

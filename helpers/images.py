@@ -106,6 +106,10 @@ def opened_image(path: Path, max_pixels: int | None = None) -> Iterator[Image.Im
 
 
 def _checked_open(path: Path, max_pixels: int | None) -> Iterator[Image.Image]:
+    if not path.exists():
+        raise ImageFolderError(f"{path} does not exist; check the name (and that a link still points somewhere).")
+    if path.is_dir():
+        raise ImageFolderError(f"{path} is a folder, not an image; give the path of one image file.")
     try:
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused by size below, or loaded on purpose
         if path.stat().st_size == 0:

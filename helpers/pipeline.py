@@ -28,49 +28,60 @@ FAST_SETTINGS = ("rescale", "shear_range", "zoom_range", "horizontal_flip")
 DECODABLE = {b"\xff\xd8\xff": "JPEG", b"\x89PNG": "PNG", b"GIF8": "GIF", b"BM": "BMP", b"RIFF": "WebP"}
 
 
+FINGERPRINT_BUCKETS = 2**62  # tf.strings.to_hash_bucket_fast: Fingerprint64 of the file's bytes
+
+
 @functools.cache
-def _health_errors(path: str, size: int, modified_ns: int) -> tuple[Finding, ...]:
-    """The health check's errors for one file, remembered while it is unchanged (size and time)."""
-    return tuple(
-        f for f in inspect_file(Path(path), Path(path).relative_to(Path(path).parent))[0] if f.severity == ERROR
-    )
+def _health(path: str, size: int, modified_ns: int) -> tuple[tuple[Finding, ...], int]:
+    """The health check's errors for one file and a fingerprint of its bytes, remembered while it is unchanged."""
+    tf = quiet_import("tensorflow")
+    findings, _ = inspect_file(Path(path), Path(Path(path).name))
+    fingerprint = int(tf.strings.to_hash_bucket_fast([Path(path).read_bytes()], FINGERPRINT_BUCKETS)[0])
+    return tuple(finding for finding in findings if finding.severity == ERROR), fingerprint
 
 
-def check_file(path: Path) -> None:
+def check_file(path: Path) -> int:
     """Refuse, by name, a file that would stop an epoch halfway: what the health check calls an error
-    (truncated, empty, unreadable, not an image, too large to decode) or a format TensorFlow cannot decode."""
+    (truncated, empty, unreadable, not an image, too large to decode) or a format TensorFlow cannot decode.
+    Returns the fingerprint of the bytes it checked (the pipeline compares it when it reads the file)."""
     status = path.stat()
-    errors = _health_errors(str(path), status.st_size, status.st_mtime_ns)
+    errors, fingerprint = _health(str(path), status.st_size, status.st_mtime_ns)
     if errors:
         raise ImageFolderError(
             f"{path}: {errors[0].problem}, {errors[0].detail}. Move it out of the dataset "
             "(data_scripts/check_images.py --quarantine does that)."
         )
     with path.open("rb") as file:
-        head = file.read(4)
+        head = file.read(30)
     if not any(head.startswith(magic) for magic in DECODABLE):
         raise ImageFolderError(
             f"{path} is an image TensorFlow cannot decode (it reads {', '.join(DECODABLE.values())}); convert it to "
             "JPEG or PNG, or read this dataset with flow_from_directory, which uses Pillow."
         )
+    bits = int.from_bytes(head[28:30], "little") if head.startswith(b"BM") else 24
+    if bits not in (24, 32):  # 1-, 4- and 8-bit BMPs: TensorFlow fails on them, or reads palette indices as grey
+        raise ImageFolderError(
+            f"{path} is a {bits}-bit BMP; TensorFlow's decoder reads only 24- and 32-bit BMPs. Convert it to PNG "
+            "or JPEG, or read this dataset with flow_from_directory, which uses Pillow."
+        )
+    return fingerprint
 
 
 def list_images(folder: Path, check: bool = True) -> tuple[list[bytes], list[int], list[str], list[int]]:
-    """Image paths (as file-system bytes, so any name works), labels, class names and file sizes of a
-    class-folder tree, in ``flow_from_directory``'s order. ``check`` refuses bad files up front (:func:`check_file`)."""
-    paths, labels, names, sizes = [], [], [], []
+    """Image paths (as file-system bytes, so any name works), labels, class names and fingerprints of a
+    class-folder tree, in ``flow_from_directory``'s order. ``check`` refuses bad files up front (:func:`check_file`);
+    without it the fingerprints are -1 (not compared)."""
+    paths, labels, names, fingerprints = [], [], [], []
     for number, class_folder in enumerate(class_folders(Path(folder))):
         files = image_files(class_folder)
         if not files:
             raise ImageFolderError(f"class folder {class_folder} has no images; add images or remove the folder.")
         for path in files:
-            if check:
-                check_file(path)
+            fingerprints.append(check_file(path) if check else -1)
             paths.append(os.fsencode(path))
             labels.append(number)
-            sizes.append(path.stat().st_size)
         names.append(class_folder.name)
-    return paths, labels, names, sizes
+    return paths, labels, names, fingerprints
 
 
 def legacy_matrices(shear_degrees, zoom_x, zoom_y, flip, height: int, width: int):
@@ -153,16 +164,18 @@ def augment_batch(images, seed, settings: dict, two_passes: bool = True):
     return images
 
 
-def decode_and_resize(path, target_size: tuple[int, int], size=None):
+def decode_and_resize(path, target_size: tuple[int, int], fingerprint=None):
     """One file to a float32 RGB image of ``target_size``, nearest-neighbour like ``flow_from_directory``.
 
-    Given the file's ``size`` in bytes when it was listed, a file that changed since (cut short by a copy
-    still running, say) stops the epoch with an error that names it, instead of a nameless decoder error.
+    Given the ``fingerprint`` of the file's bytes when it was checked (-1: not checked), a file that changed
+    since (cut short by a copy still running, say) stops the epoch with an error that names it, instead of a
+    nameless decoder error.
     """
     tf = quiet_import("tensorflow")
     contents = tf.io.read_file(path)
-    if size is not None:
-        unchanged = tf.equal(tf.strings.length(contents, unit="BYTE", name="file_size"), tf.cast(size, tf.int32))
+    if fingerprint is not None:
+        now = tf.strings.to_hash_bucket_fast(contents, FINGERPRINT_BUCKETS)
+        unchanged = tf.logical_or(tf.equal(fingerprint, -1), tf.equal(now, fingerprint))
         message = "fast_dataset: this file changed after it was checked; check the folder again and rebuild:"
         with tf.control_dependencies([tf.debugging.Assert(unchanged, [message, path], summarize=1)]):
             contents = tf.identity(contents)
@@ -204,13 +217,15 @@ def fast_dataset(
     unsupported = sorted(set(settings) - set(FAST_SETTINGS))
     if unsupported:
         raise ValueError(f"fast_dataset does {', '.join(FAST_SETTINGS)}; not {', '.join(unsupported)}.")
-    paths, labels, names, sizes = list_images(folder, check)
+    paths, labels, names, fingerprints = list_images(folder, check)
     calls = tf.data.AUTOTUNE if parallel else None
-    files = tf.data.Dataset.from_tensor_slices((paths, np.asarray(labels, np.float32), np.asarray(sizes, np.int64)))
+    files = tf.data.Dataset.from_tensor_slices(
+        (paths, np.asarray(labels, np.float32), np.asarray(fingerprints, np.int64))
+    )
     if shuffle and not cache:  # shuffle file names, not decoded images: the first batch need not wait for all
         files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
     plain_graph = tf.autograph.experimental.do_not_convert  # no tensor-dependent Python control flow to convert
-    decode = plain_graph(lambda path, label, size: (decode_and_resize(path, target_size, size), label))
+    decode = plain_graph(lambda path, label, checked: (decode_and_resize(path, target_size, checked), label))
     images = files.map(decode, num_parallel_calls=calls)
     if cache:  # decoded once, then shuffled in memory each epoch
         images = images.cache()

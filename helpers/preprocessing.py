@@ -61,9 +61,8 @@ def predict_image(model, path: Path, preprocessing: dict | None = None) -> tuple
             f"the model contains {sorted(inside)} but not both Resizing and Rescaling, so it is unclear which steps "
             "are left to do outside. Export the bare model with export_with_preprocessing."
         )
-    native_size = _native_size(path)  # refuses a broken or huge file before anything is decoded
-    if self_contained:
-        with_batch_axis = np.asarray(load_rgb(path, native_size), dtype="float32")[None]
+    if self_contained:  # the model resizes by itself, so it gets the whole image: refuse one too large to hold
+        with_batch_axis = np.asarray(load_rgb(path, _native_size(path)), dtype="float32")[None]
     else:
         scale = _scale(preprocessing)
         pixels = load_rgb(path, tuple(preprocessing["target_size"]), preprocessing["interpolation"])

@@ -105,10 +105,15 @@ def _read_log(log: Path) -> dict:
         )
     ):
         raise ImageFolderError(f"{log} is not a quarantine log written by check_images.py; nothing was moved.")
+    seen = set()
     for entry in record["files"]:
-        relative = PurePosixPath(str(entry.get("path", "")) if isinstance(entry, dict) else "")
+        path = entry.get("path") if isinstance(entry, dict) else None
+        relative = PurePosixPath(path if isinstance(path, str) else "")
         if not relative.parts or relative.is_absolute() or ".." in relative.parts:
-            raise ImageFolderError(f"{log} lists an unsafe path {relative.as_posix()!r}; nothing was moved.")
+            raise ImageFolderError(f"{log} lists an unsafe path {path!r}; nothing was moved.")
+        if relative in seen:
+            raise ImageFolderError(f"{log} lists {path!r} twice; it was edited by hand. Nothing was moved.")
+        seen.add(relative)
     return record
 
 
@@ -132,8 +137,17 @@ def undo_quarantine(log: Path) -> int:
             raise ImageFolderError(
                 f"{target} exists again; nothing was moved back. Move that file away first, then rerun --undo {log}."
             )
-    for source, target in pairs:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(source, target)
+    left = list(record["files"])
+    try:
+        for entry, (source, target) in zip(record["files"], pairs, strict=True):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(source, target)
+            left.remove(entry)
+    except OSError as error:
+        _write_log(Path(log), {**record, "files": left})  # what is still in quarantine: a rerun finishes the undo
+        raise ImageFolderError(
+            f"moving {source} back failed ({error.strerror or error}); {len(pairs) - len(left)} of {len(pairs)} "
+            f"file(s) are back, the log now lists the rest: fix the cause, then rerun --undo {log}."
+        ) from None
     _write_log(Path(log), {**record, "undone": True})
     return len(pairs)

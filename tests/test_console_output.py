@@ -66,3 +66,21 @@ def test_every_data_tool_prints_odd_names_without_a_traceback(odd_folder: Path, 
         output = (result.stdout + result.stderr).decode(encoding)
         assert b"Traceback" not in result.stderr and result.returncode == expected, (tool, output)
         assert "caf\\udce9" in output or "caf\\xe9" in output, (tool, output)  # the odd name, shown as an escape
+
+
+def test_names_that_hold_terminal_escape_sequences_are_shown_not_obeyed(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    for name in ("cat", "dog"):
+        (root / name).mkdir(parents=True)
+        (root / name / "0.jpg").write_bytes(photo_bytes(len(name) + 7))
+    (root / "cat" / "evil\x1b]0;PWNED\x07\x1b[2J\u009b.jpg").write_bytes(b"not a photo")
+    result = run_tool([str(REPO_ROOT / "data_scripts" / "check_images.py"), str(root)], "utf-8")
+    output = result.stdout.decode("utf-8")
+    assert result.returncode == 3 and "\x1b" not in output and "\x07" not in output and "\u009b" not in output
+    assert "evil\\x1b]0;PWNED\\x07\\x1b[2J\\x9b.jpg" in output
+
+
+def test_a_pasted_address_with_spaces_or_accents_is_encoded() -> None:
+    from data_scripts.fetch import _url_text
+
+    assert _url_text("http://127.0.0.1:8000/fl€ photos.tar") == "http://127.0.0.1:8000/fl%E2%82%AC%20photos.tar"

@@ -15,7 +15,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from data_scripts import make_shapes
@@ -203,6 +203,7 @@ def test_cli_refusal_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFix
         (["--train", "0"], "expected a whole number >= 1, got '0'"),
         (["--val", "ten"], "expected a whole number >= 1, got 'ten'"),
         (["--seed", "-3"], "expected a whole number >= 0, got '-3'"),
+        (["--size", "8"], "expected 16 to 1024 pixels, got 8"),
         (["--kind", "cats"], "invalid choice: 'cats'"),
         (["--sede", "1"], "unrecognized arguments: --sede"),
     ],
@@ -357,7 +358,8 @@ SMALL_SPECS = [
     DatasetSpec(kind="arrows", train=1, val=1, test=1, size=24, seed=2),
 ]
 USER_FOLDERS = ["", "train", "train/circle", "val/square", "train/left", "test/right", "train/extra"]
-USER_NAMES = ["notes.txt", "photo.jpg", ".hidden.jpg", "circle_0002.jpg", "circle_0003.jpg", "left_0001.jpg"]
+USER_NAMES = ["notes.txt", "photo.jpg", ".hidden.jpg", "circle_0001.jpg", "circle_0002.jpg", "circle_0003.jpg",
+              "square_0002.jpg", "left_0000.jpg", "left_0001.jpg"]  # fmt: skip
 OPERATIONS = st.one_of(
     st.tuples(st.just("build"), st.integers(0, len(SMALL_SPECS) - 1), st.booleans()),
     st.tuples(st.just("ensure"), st.integers(0, len(SMALL_SPECS) - 1)),
@@ -401,6 +403,10 @@ def apply_operation(target: Path, operation: tuple, user_files: dict[str, bytes]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(
+    [("build", 1, False), ("interrupt", 0, 2), ("add", "train/circle", "circle_0002.jpg", b"mine"), ("build", 0, False)]
+)
+@example([("build", 0, False), ("delete", 0), ("add", "train/circle", "circle_0001.jpg", b"m"), ("build", 1, True)])
 @given(st.lists(OPERATIONS, max_size=8))
 def test_no_sequence_of_builds_changes_a_user_file(operations: list[tuple]) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -415,3 +421,29 @@ def test_no_sequence_of_builds_changes_a_user_file(operations: list[tuple]) -> N
             assert set(extra_files(target, manifest["files"])) == {
                 relative for relative in user_files if relative.split("/")[0] in ("train", "val", "test")
             }
+
+
+def test_a_user_file_put_where_an_interrupted_build_had_deleted_one_survives(tmp_path: Path) -> None:
+    """The red-team reproduction: a shrinking rebuild deletes train/left/left_0199.jpg, is interrupted while
+    writing; the user then puts a photo of their own at that name, and the rerun must keep it."""
+    spec = DatasetSpec(kind="arrows", train=9, val=1, test=1, size=24, seed=3)
+    target = tmp_path / "arrows"
+    write_dataset(target, spec)
+    smaller = DatasetSpec(**{**spec.__dict__, "train": 6})
+    with pytest.raises(Interrupt):
+        write_dataset(target, smaller, force=True, progress=interrupted_after(3))
+    (target / "train" / "left" / "left_0008.jpg").write_bytes(b"student's photo")
+    result = write_dataset(target, smaller)
+    assert (target / "train" / "left" / "left_0008.jpg").read_bytes() == b"student's photo"
+    assert "train/left/left_0008.jpg" in result["extra_files"]
+
+
+def test_a_build_an_older_kit_left_unfinished_gets_a_truthful_message(tmp_path: Path) -> None:
+    target = tmp_path / "arrows"
+    write_dataset(target, TINY_SPEC)
+    (target / MANIFEST_NAME).unlink()
+    (target / PARTIAL_MARKER).write_text("build in progress; rerun the script to finish it\n")  # the old marker
+    before = tree_hashes(target)
+    with pytest.raises(DatasetError, match=r"an older version of the kit left unfinished.*delete the folder"):
+        write_dataset(target, TINY_SPEC)
+    assert tree_hashes(target) == before

@@ -22,6 +22,7 @@ from data_scripts.safe_extract import extract_archive
 from helpers.datasets import REPO_ROOT
 from helpers.health import check_image_tree
 from tests.fakes import (
+    GOOD,
     ArchiveServer,
     archive_corpus,
     cats_members,
@@ -122,6 +123,12 @@ def test_http_errors_and_unreachable_hosts(server: ArchiveServer, tmp_path: Path
 
 
 CORPUS = archive_corpus()
+SIX = {f"flower_photos/daisy/{index}.jpg": bytes([index]) * 512 for index in range(6)}  # 1,024 bytes per member
+TBZ2 = tar_bytes([(tar_file(n), d) for n, d in SIX.items()], "w:bz2")
+FLIPPED_TGZ = bytes(
+    byte ^ 0xFF if 60 <= position < 100 else byte
+    for position, byte in enumerate(tar_bytes([(tar_file(n), d) for n, d in SIX.items()], "w:gz"))
+)
 
 
 @pytest.mark.parametrize("label", sorted(CORPUS))
@@ -181,11 +188,49 @@ def test_a_member_that_fails_midway_takes_back_what_was_written(tmp_path: Path) 
     assert not any((tmp_path / "into").iterdir())
 
 
-def test_damaged_archives(tmp_path: Path) -> None:
+def cut(data: bytes, keep: int) -> bytes:
+    return data[:keep]
+
+
+DAMAGED = {
+    "not an archive": (b"<html>Not found</html>", "is not a zip or tar archive; check --url"),
+    "a zip without its end": (make_zip(GOOD | {"x/b.jpg": photo_bytes(2)})[:-30], "is a damaged zip (cut short?)"),
+    "a tar cut at a member boundary": (tar_bytes([(tar_file(n), d) for n, d in SIX.items()])[: 3 * 1024], "cut short"),
+    "a tar cut inside a header": (tar_bytes([(tar_file(n), d) for n, d in SIX.items()])[: 3 * 1024 + 100], "damaged"),
+    "a gzip with flipped bytes": (FLIPPED_TGZ, "damaged"),
+    "a bzip2 cut short": (TBZ2[: len(TBZ2) // 2], "damaged"),
+}
+
+
+@pytest.mark.parametrize("label", sorted(DAMAGED))
+def test_damaged_and_truncated_archives_extract_nothing(label: str, tmp_path: Path) -> None:
+    """tarfile takes a cut-short tar for a complete one; the kit checks the end-of-archive block and the stream."""
+    data, words = DAMAGED[label]
     (tmp_path / "into").mkdir()
-    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 but nothing else")
-    with pytest.raises(FetchError, match=r"bad\.zip is not a zip or tar archive; check --url"):
-        extract_archive(tmp_path / "bad.zip", tmp_path / "into")
+    (tmp_path / "archive").write_bytes(data)
+    with pytest.raises(FetchError) as error:
+        extract_archive(tmp_path / "archive", tmp_path / "into")
+    assert words in str(error.value) and "\n" not in str(error.value), str(error.value)
+    assert not any((tmp_path / "into").iterdir())
+
+
+def test_control_characters_in_member_names_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "into").mkdir()
+    for name in ("flower_photos/daisy/evil\x1b]0;PWNED\x07.jpg", "flower_photos/daisy/c1\u009b2J.jpg", "a/del\x7f.jpg"):
+        (tmp_path / "names.tar").write_bytes(tar_bytes([(tar_file(name), b"x")]))
+        with pytest.raises(FetchError, match="its name contains control characters"):
+            extract_archive(tmp_path / "names.tar", tmp_path / "into")
+    assert not any((tmp_path / "into").iterdir())
+
+
+def test_a_top_level_member_that_fails_leaves_no_empty_file(tmp_path: Path) -> None:
+    data = bytearray(make_zip({"top.jpg": photo_bytes(3)}))
+    data[data.index(b"top.jpg") + 7 + 20] ^= 0xFF  # corrupt the compressed data: the CRC check fails at its end
+    (tmp_path / "top.zip").write_bytes(bytes(data))
+    (tmp_path / "into").mkdir()
+    with pytest.raises(FetchError, match="extraction stopped"):
+        extract_archive(tmp_path / "top.zip", tmp_path / "into")
+    assert not any((tmp_path / "into").iterdir())
 
 
 # --- the whole fetch, through the command line --------------------------------------------------------

@@ -337,3 +337,53 @@ def test_undo_with_a_log_missing_its_folders_is_one_message(tmp_path: Path, miss
     (tmp_path / "log.json").write_text(json.dumps(record))
     with pytest.raises(ImageFolderError, match="is not a quarantine log written by check_images.py"):
         undo_quarantine(tmp_path / "log.json")
+
+
+def test_macos_metadata_folders_are_not_classes_and_hidden_images_are_counted(tmp_path: Path) -> None:
+    """__MACOSX (from a zip made on a Mac) and a hidden folder with images: Keras counts both as classes, and
+    counts their images in "Found N images"; the report says so and counts the same."""
+    for name in ("cat", "dog"):
+        (tmp_path / "train" / name).mkdir(parents=True)
+        (tmp_path / "train" / name / "0.jpg").write_bytes(photo_bytes(len(name) + 60))
+    (tmp_path / "train" / "__MACOSX" / "cat").mkdir(parents=True)
+    (tmp_path / "train" / "__MACOSX" / "cat" / "._0.jpg").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    (tmp_path / "train" / ".thumbnails").mkdir()
+    (tmp_path / "train" / ".thumbnails" / "0.jpg").write_bytes(photo_bytes(99))
+    report = check_image_tree(tmp_path)
+    hidden = sorted(f.path.as_posix() for f in report.errors if f.problem == "hidden class")
+    assert hidden == ["train/.thumbnails", "train/__MACOSX"]
+    assert report.images == 4  # what flow_from_directory says: "Found 4 images belonging to 4 classes."
+    assert "class 1 of 4" in next(f.detail for f in report.errors if f.path.name == "__MACOSX")
+
+
+def test_a_png_that_pillow_cannot_read_is_called_a_damaged_png(tmp_path: Path) -> None:
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    [finding] = check_image_file(tmp_path / "bad.png")
+    assert (
+        finding.problem == "not an image" and finding.detail == "starts like a PNG but Pillow cannot read it (damaged)"
+    )
+
+
+def test_an_undo_that_fails_halfway_can_be_finished_and_bad_entries_are_refused(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = tree_hashes(tree)
+    log = quarantine(check_image_tree(tree), tmp_path / "q")
+    real_move, calls = shutil.move, []
+
+    def failing_move(source: Path, target: Path) -> object:
+        calls.append(source)
+        if len(calls) == 2:
+            raise PermissionError(13, "Permission denied")
+        return real_move(source, target)
+
+    monkeypatch.setattr("helpers.quarantine.shutil.move", failing_move)
+    with pytest.raises(ImageFolderError, match=r"failed \(Permission denied\); 1 of 4 file\(s\) are back"):
+        undo_quarantine(log)
+    monkeypatch.undo()
+    assert undo_quarantine(log) == 3 and tree_hashes(tree) == before
+    record = json.loads(log.read_text())
+    for files, words in (([{"path": 5}], "unsafe path 5"), ([{"path": "a.jpg"}, {"path": "a.jpg"}], "twice")):
+        (tmp_path / "edited.json").write_text(json.dumps({**record, "undone": False, "files": files}))
+        with pytest.raises(ImageFolderError, match=words):
+            undo_quarantine(tmp_path / "edited.json")

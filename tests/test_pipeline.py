@@ -233,3 +233,28 @@ def test_a_file_cut_short_after_the_check_is_named_when_the_epoch_reaches_it(
         for _ in dataset:
             pass
     assert "this file changed after it was checked" in str(error.value) and "square_0002.jpg" in str(error.value)
+
+
+def test_a_file_changed_in_place_at_the_same_size_is_named(tmp_path: Path, tiny_dataset: Path) -> None:
+    tf = quiet_import("tensorflow")
+    tree = _copy_train(tiny_dataset, tmp_path)
+    dataset, _ = fast_dataset(tree, (32, 32), batch_size=4, shuffle=False)
+    victim = tree / "square" / "square_0001.jpg"
+    data = victim.read_bytes()
+    victim.write_bytes(data[:200] + bytes(len(data) - 200))  # same size, the image data zeroed: undecodable
+    with pytest.raises(tf.errors.InvalidArgumentError, match="this file changed after it was checked"):
+        for _ in dataset:
+            pass
+
+
+@pytest.mark.parametrize("mode", ["1", "P"])
+def test_bmps_tensorflow_cannot_read_are_named_before_training(tmp_path: Path, tiny_dataset: Path, mode: str) -> None:
+    """A 1-bit BMP stops TensorFlow's decoder mid-epoch; an 8-bit palette BMP is read as grey palette indices."""
+    tree = _copy_train(tiny_dataset, tmp_path)
+    Image.new(mode, (40, 40)).save(tree / "circle" / "odd.bmp")
+    bits = {"1": 1, "P": 8}[mode]
+    with pytest.raises(ImageFolderError, match=rf"odd\.bmp is a {bits}-bit BMP; TensorFlow's decoder reads only 24"):
+        fast_dataset(tree, (32, 32))
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(tree / "circle" / "odd.bmp")  # 24-bit: fine
+    dataset, _ = fast_dataset(tree, (32, 32), batch_size=64, shuffle=False)
+    assert sum(len(labels) for _, labels in dataset) == 13

@@ -226,7 +226,24 @@ def test_a_self_contained_model_refuses_empty_and_huge_files_in_one_line(
     exported = export_with_preprocessing(brightness_model, RECIPE)
     path = tmp_path / ("empty.jpg" if not content else "photo.jpg")
     path.write_bytes(content)
-    for model, recipe in ((exported, {"class_names": ["dark", "light"]}), (brightness_model, RECIPE)):
-        with pytest.raises(ImageFolderError, match=message) as error:
-            predict_image(model, path, recipe)
-        assert str(error.value).startswith(str(path)) and "\n" not in str(error.value)
+    with pytest.raises(ImageFolderError, match=message) as error:
+        predict_image(exported, path, {"class_names": ["dark", "light"]})
+    assert str(error.value).startswith(str(path)) and "\n" not in str(error.value)
+
+
+def test_a_large_phone_photo_still_works_with_a_training_recipe(tmp_path: Path, brightness_model) -> None:
+    """The recipe resizes to the training size, as flow_from_directory did: no whole image reaches the model."""
+    path = tmp_path / "phone.jpg"
+    Image.new("RGB", (8000, 6000), (240, 240, 240)).save(path, quality=50)  # 48 megapixels
+    assert predict_image(brightness_model, path, RECIPE)[0] == "light"
+
+
+@pytest.mark.parametrize(("make", "words"), [("missing", "does not exist"), ("folder", "is a folder, not an image")])
+def test_a_missing_path_or_a_folder_is_named_truthfully(
+    tmp_path: Path, brightness_model, make: str, words: str
+) -> None:
+    path = tmp_path / "x.jpg"
+    if make == "folder":
+        path.mkdir()
+    with pytest.raises(ImageFolderError, match=words):
+        predict_image(brightness_model, path, RECIPE)
