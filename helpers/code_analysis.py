@@ -36,6 +36,7 @@ class Code:
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted name it was imported as
     assignments: dict[str, list[tuple[tuple[int, int, int], ast.expr]]] = field(default_factory=dict)
     legacy_keras: bool = False  # the code runs on Keras 2 (tf_keras, TF_USE_LEGACY_KERAS): Keras-3 rules stay quiet
+    scopes: list[tuple[int, int, int, set[str]]] = field(default_factory=list)  # functions: cell, lines, parameters
 
     def __post_init__(self) -> None:
         self.places = [Place(cell, node) for cell, tree in enumerate(self.trees) for node in ast.walk(tree)]
@@ -59,6 +60,11 @@ class Code:
                         self.assignments.setdefault(target.id, []).append((place.order, node.value))
             elif isinstance(node, ast.Constant) and node.value == "TF_USE_LEGACY_KERAS":
                 self.legacy_keras = True
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                arguments = node.args
+                names = {a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+                names |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+                self.scopes.append((place.cell, node.lineno, node.end_lineno or node.lineno, names))
         for history in self.assignments.values():  # ast.walk goes breadth first: put them in reading order
             history.sort(key=lambda entry: entry[0])
 
@@ -69,11 +75,20 @@ class Code:
     def calls(self) -> Iterator[Place]:
         return iter(self.call_places)
 
-    def value_of(self, name: str, before: tuple[int, int, int]) -> ast.expr | None:
-        """The value last assigned to ``name`` before a place (reading order), or None."""
+    def assignment_of(self, name: str, before: tuple[int, int, int]) -> tuple[tuple[int, int, int], ast.expr] | None:
+        """Where and what ``name`` was last assigned before a place (reading order); None for a function's
+        parameter there (its value comes from the caller) or a name never assigned."""
+        cell, line, _ = before
+        if any(c == cell and first <= line <= last and name in names for c, first, last, names in self.scopes):
+            return None
         history = self.assignments.get(name, [])
         index = bisect.bisect_left(history, before, key=lambda entry: entry[0])
-        return history[index - 1][1] if index else None
+        return history[index - 1] if index else None
+
+    def value_of(self, name: str, before: tuple[int, int, int]) -> ast.expr | None:
+        """The value last assigned to ``name`` before a place (reading order), or None."""
+        found = self.assignment_of(name, before)
+        return found[1] if found else None
 
     def resolve(self, expression: ast.expr | None, before: tuple[int, int, int], depth: int = 0) -> ast.expr | None:
         """Follow a bare name to the value it was last given (a few steps deep); anything else as it is."""
@@ -85,16 +100,16 @@ class Code:
     def reachable(self, expression: ast.expr, before: tuple[int, int, int]) -> list[ast.AST]:
         """Every node of ``expression`` and of the values of the names in it, followed a few steps deep."""
         seen: list[ast.AST] = []
-        pending, names = [(expression, 0)], set()
+        pending, followed = [(expression, before, 0)], set()
         while pending:
-            current, depth = pending.pop()
+            current, position, depth = pending.pop()
             for node in ast.walk(current):
                 seen.append(node)
-                if isinstance(node, ast.Name) and node.id not in names and depth < MAX_DEPTH:
-                    names.add(node.id)
-                    value = self.value_of(node.id, before)
-                    if value is not None:
-                        pending.append((value, depth + 1))
+                if isinstance(node, ast.Name) and depth < MAX_DEPTH:
+                    found = self.assignment_of(node.id, position)  # x = f(x): the x inside is an earlier one
+                    if found is not None and (node.id, found[0]) not in followed:
+                        followed.add((node.id, found[0]))
+                        pending.append((found[1], found[0], depth + 1))
         return seen
 
     def dotted(self, node: ast.AST | None, depth: int = 0) -> str:

@@ -9,6 +9,7 @@ added once where the file has none. Everything else is reported, not rewritten: 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from helpers.code_problems import Problem
@@ -29,7 +30,8 @@ class Positions:
     """Character offsets in a text from the (1-based line, UTF-8 byte column) pairs Python's AST gives."""
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines(keepends=True) or [""]
+        # Python ends lines at \n, \r\n and \r only (not at a form feed or U+2028, as str.splitlines does)
+        self.lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text) or [""]
         self.starts = [0]
         for line in self.lines:
             self.starts.append(self.starts[-1] + len(line))
@@ -71,7 +73,9 @@ def _import_line(tree: ast.Module, positions: Positions) -> int:
     return after
 
 
-def edits_for(text: str, tree: ast.Module, problems: list[Problem], ceil: str, import_needed: bool) -> list[Edit]:
+def edits_for(
+    text: str, tree: ast.Module, problems: list[Problem], ceil: str, import_needed: bool, newline: str = "\n"
+) -> list[Edit]:
     """The edits that fix the fixable ``problems`` of one cell (``ceil``: how to call it, see :func:`ceil_name`)."""
     positions, edits = Positions(text), []
     for problem in problems:
@@ -89,7 +93,7 @@ def edits_for(text: str, tree: ast.Module, problems: list[Problem], ceil: str, i
         elif problem.fix == "ceil":
             edits += [Edit(start, 0, f"{ceil}("), Edit(end, 0, ")")]
     if any(problem.fix == "ceil" for problem in problems) and import_needed:
-        edits.append(Edit(_import_line(tree, positions), 0, "import math\n"))
+        edits.append(Edit(_import_line(tree, positions), 0, f"import math{newline}"))
     return edits
 
 

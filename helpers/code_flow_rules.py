@@ -53,7 +53,7 @@ def augmented_validation(code: Code) -> Iterator[Problem]:
 
     for place in code.calls():
         call = place.node
-        subset = keyword(call, "subset")
+        subset = code.resolve(keyword(call, "subset"), place.order)
         if (
             isinstance(call.func, ast.Attribute)
             and call.func.attr.startswith("flow")
@@ -88,11 +88,12 @@ def shuffled_predict(code: Code) -> Iterator[Problem]:
     }
     for place in code.calls():
         call = place.node
-        if isinstance(call.func, ast.Attribute) and call.func.attr in ("predict", "predict_generator") and call.args:
-            source = _flow_source(code, call.args[0], place.order)
-            shuffle = keyword(source[0], "shuffle") if source else None
+        data = keyword(call, "x", 0) if isinstance(call.func, ast.Attribute) else None
+        if data is not None and call.func.attr in ("predict", "predict_generator"):
+            source = _flow_source(code, data, place.order)
+            shuffle = code.resolve(keyword(source[0], "shuffle"), place.order) if source else None
             shuffled = source is not None and not (isinstance(shuffle, ast.Constant) and shuffle.value is False)
-            if shuffled and code.dotted(call.args[0]) in read_classes:
+            if shuffled and code.dotted(data) in read_classes:
                 yield problem(
                     "FG011",
                     place,
@@ -166,6 +167,6 @@ def opencv_bgr(code: Code) -> Iterator[Problem]:
         yield problem(
             "FG014",
             place,
-            "cv2.imread returns BGR, and the model was trained on RGB: convert with "
-            "cv2.cvtColor(image, cv2.COLOR_BGR2RGB) (or image[..., ::-1])",
+            "cv2.imread returns BGR; a model trained on RGB (flow_from_directory, load_img and Pillow read RGB) "
+            "then sees red and blue swapped: convert with cv2.cvtColor(image, cv2.COLOR_BGR2RGB) or image[..., ::-1]",
         )

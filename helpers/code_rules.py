@@ -21,7 +21,32 @@ from helpers.code_flow_rules import (
 )
 from helpers.code_problems import KERAS3_ONLY, Problem, argument, generators, layer_calls, problem
 
-STEP_ARGUMENTS = ("steps_per_epoch", "validation_steps")
+STEP_ARGUMENTS = ("steps_per_epoch", "validation_steps", "steps")
+LEGACY_IMAGE_NAMES = (
+    "ImageDataGenerator",
+    "DirectoryIterator",
+    "NumpyArrayIterator",
+    "DataFrameIterator",
+    "Iterator",
+    "apply_affine_transform",
+    "apply_brightness_shift",
+    "apply_channel_shift",
+    "random_rotation",
+    "random_shift",
+    "random_shear",
+    "random_zoom",
+    "random_channel_shift",
+    "random_brightness",
+)
+KERAS2_ONLY_ARGUMENTS = {
+    "generator",
+    "samples_per_epoch",
+    "nb_epoch",
+    "nb_val_samples",
+    "nb_worker",
+    "pickle_safe",
+    "val_samples",
+}  # Keras 1 and 2 names fit() does not take
 KERAS3_IMAGE_NAMES = ("array_to_img", "img_to_array", "load_img", "save_img", "smart_resize")  # keras 3.15
 
 
@@ -35,12 +60,12 @@ def legacy_import(code: Code) -> Iterator[Problem]:
                     "FG001",
                     place,
                     f"keras.preprocessing.image has no {', '.join(gone)} on Keras 3 "
-                    "(ImportError); the legacy class lives on as tensorflow.keras.preprocessing.image."
-                    f"{gone[0]}",
+                    "(ImportError, also with tf_keras installed); the legacy class lives on as "
+                    f"tensorflow.keras.preprocessing.image.{gone[0]}",
                     fix="module",
                 )
-        elif isinstance(node, ast.Attribute) and node.attr not in KERAS3_IMAGE_NAMES:
-            if code.dotted(node.value) == "keras.preprocessing.image" and isinstance(node.ctx, ast.Load):
+        elif isinstance(node, ast.Attribute) and node.attr in LEGACY_IMAGE_NAMES and isinstance(node.ctx, ast.Load):
+            if code.dotted(node.value) == "keras.preprocessing.image":
                 yield problem(
                     "FG001",
                     place,
@@ -52,10 +77,23 @@ def legacy_import(code: Code) -> Iterator[Problem]:
 def fit_generator(code: Code) -> Iterator[Problem]:
     defined = {node.name for place in code.walk() if isinstance(node := place.node, ast.FunctionDef)}
     for place in code.calls():
-        func = place.node.func
+        call = place.node
+        func = call.func
         if isinstance(func, ast.Attribute) and func.attr.endswith("_generator") and func.attr not in defined:
             method = func.attr.removesuffix("_generator")
-            if method in ("fit", "evaluate", "predict"):
+            if method not in ("fit", "evaluate", "predict"):
+                continue
+            renamed = {item.arg for item in call.keywords} & KERAS2_ONLY_ARGUMENTS
+            if len(call.args) > 1 or renamed:  # fit's second positional argument is y, predict's is batch_size
+                given = ", ".join(sorted(renamed)) or "the positional steps"
+                yield problem(
+                    "FG002",
+                    place,
+                    f"{func.attr} is gone in Keras 3 (AttributeError; deprecated since "
+                    f"TF 2.1): call {method}, and rewrite {given} by hand (steps_per_epoch=, epochs=, "
+                    "validation_steps= ...); renaming alone would pass them to other parameters",
+                )
+            else:
                 yield problem(
                     "FG002",
                     place,
@@ -66,7 +104,8 @@ def fit_generator(code: Code) -> Iterator[Problem]:
 
 
 def _division_kind(code: Code, value: ast.expr, before: tuple[int, int, int]) -> tuple[str, ast.expr] | None:
-    """('float', node) for a true division, ('floor', node) for a floor (``//``, ``int(a / b)``, ``floor``)."""
+    """('float', node) for a true division or a NumPy rounding (a float64), ('floor', node) for a floor
+    (``//``, ``int(a / b)``, ``math.floor``), ('floor plus one', node) for ``a // b + 1``."""
     resolved = code.resolve(value, before)
     if isinstance(resolved, ast.BinOp) and isinstance(resolved.op, ast.Div):
         return "float", resolved
@@ -76,52 +115,67 @@ def _division_kind(code: Code, value: ast.expr, before: tuple[int, int, int]) ->
         inner = code.resolve(resolved.left, before)
         if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.FloorDiv):
             return "floor plus one", resolved
-    if isinstance(resolved, ast.Call) and resolved.args and code.called(resolved) in ("int", "floor"):
-        inner = code.resolve(resolved.args[0], before)
-        if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Div | ast.FloorDiv):
+    if isinstance(resolved, ast.Call) and resolved.args:
+        name, inner = code.dotted(resolved.func), code.resolve(resolved.args[0], before)
+        divided = isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Div | ast.FloorDiv)
+        if name.startswith(("numpy.", "np.")) and name.rsplit(".", 1)[-1] in ("ceil", "floor", "round", "rint"):
+            return "float", resolved
+        if divided and code.called(resolved) in ("int", "floor"):
             return "floor", resolved
     return None
 
 
+def _step_arguments(call: ast.Call) -> Iterator[tuple[str, ast.expr]]:
+    """The step counts a call passes: by keyword, and positionally to the Keras 2 *_generator methods."""
+    for item in call.keywords:
+        if item.arg in STEP_ARGUMENTS:
+            yield item.arg, item.value
+    if isinstance(call.func, ast.Attribute) and call.func.attr.endswith("_generator") and len(call.args) > 1:
+        yield ("steps_per_epoch" if call.func.attr == "fit_generator" else "steps"), call.args[1]
+
+
 def step_divisions(code: Code) -> Iterator[Problem]:
     for place in code.calls():
-        for item in place.node.keywords:
-            if item.arg not in STEP_ARGUMENTS:
-                continue
-            found = _division_kind(code, item.value, place.order)
+        for name, value in _step_arguments(place.node):
+            found = _division_kind(code, value, place.order)
             if found is None:
                 continue
             kind, node = found
-            inline = node is item.value
             if kind == "float":
-                fixable = "ceil" if inline else None
+                fixable = "ceil" if node is value and isinstance(node, ast.BinOp) else None
                 yield problem(
                     "FG003",
                     place,
-                    f"{item.arg} is a float here: Keras 3 raises TypeError ('float' object "
+                    f"{name} is a float here: Keras 3 raises TypeError ('float' object "
                     "cannot be interpreted as an integer), tf-keras rounds up; use math.ceil(samples / "
                     "batch_size), or leave it out (len(generator) is used)",
-                    item.value,
+                    value,
                     fixable,
                 )
             elif kind == "floor plus one":
                 yield problem(
                     "FG004",
                     place,
-                    f"{item.arg} = floor + 1 is one step too many whenever the count "
+                    f"{name} = floor + 1 is one step too many whenever the count "
                     "divides evenly; use math.ceil(samples / batch_size)",
-                    item.value,
+                    value,
                 )
-            else:
-                skipped = (
-                    "images are never trained on" if item.arg == "steps_per_epoch" else "images are never validated"
-                )
+            elif name == "steps_per_epoch":
                 yield problem(
                     "FG004",
                     place,
-                    f"{item.arg} is a floor: the last samples % batch_size {skipped} in "
-                    "an epoch; use math.ceil(samples / batch_size) or len(generator)",
-                    item.value,
+                    "steps_per_epoch is a floor: tf-keras leaves one batch out of every "
+                    "epoch, and Keras 3, which keeps one iterator across epochs, ends every second epoch "
+                    "after 1 step; use math.ceil(samples / batch_size), or leave it out",
+                    value,
+                )
+            else:
+                yield problem(
+                    "FG004",
+                    place,
+                    f"{name} is a floor: the last samples % batch_size images are never "
+                    "evaluated; use math.ceil(samples / batch_size), or leave it out",
+                    value,
                 )
 
 
@@ -183,8 +237,8 @@ def preprocess_twice(code: Code) -> Iterator[Problem]:
             yield problem(
                 "FG009",
                 place,
-                "preprocessing_function runs BEFORE rescale: preprocess_input already "
-                "scales the pixels, and rescale shrinks them again; drop rescale",
+                "preprocessing_function runs BEFORE rescale: preprocess_input already prepares the pixels "
+                "(scales them to -1..1, or subtracts the ImageNet means), and rescale then shrinks them; drop rescale",
             )
 
 

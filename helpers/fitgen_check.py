@@ -33,25 +33,26 @@ PROG = "fitgen-check"
 INLINE_IGNORE = re.compile(r"#\s*fitgen:\s*ignore(?:\[([\w\s,-]+)\])?", re.IGNORECASE)
 
 
-def rule_ids(names: Sequence[str]) -> set[str]:
-    """Rule ids from ids or names (``FG003``, ``float-steps``), comma-separated or repeated."""
+def rule_ids(names: Sequence[str], strict: bool = True) -> set[str]:
+    """Rule ids from ids or names (``FG003``, ``float-steps``), comma-separated or repeated; an unknown one is an
+    error when ``strict`` (command-line options), and left out otherwise (a typo in a comment must not stop a run)."""
     by_name = {rule.name: rule.id for rule in RULES.values()}
     chosen = set()
     for item in (part.strip() for text in names for part in text.split(",") if part.strip()):
         rule = item.upper() if item.upper() in RULES else by_name.get(item.lower())
-        if rule is None:
+        if rule is None and strict:
             known = ", ".join(f"{rule.id} {rule.name}" for rule in RULES.values())
             raise ValueError(f"unknown rule {item!r}; the rules are: {known}")
-        chosen.add(rule)
+        chosen |= {rule} - {None}
     return chosen
 
 
-def _ignored_here(problem: Problem, cell_text: str) -> bool:
+def _ignored_here(problem: Problem, source: Source) -> bool:
     """True when a ``# fitgen: ignore`` or ``# fitgen: ignore[FG003]`` comment ends the problem's first or last line."""
-    lines = cell_text.split("\n")
+    lines = source.lines(problem.cell)
     for number in sorted(comment_lines(problem.node)):
         match = INLINE_IGNORE.search(lines[number - 1]) if number <= len(lines) else None
-        if match and (match.group(1) is None or problem.rule.id in rule_ids([match.group(1)])):
+        if match and (match.group(1) is None or problem.rule.id in rule_ids([match.group(1)], strict=False)):
             return True
     return False
 
@@ -63,7 +64,7 @@ def check_source(source: Source, select: set[str] | None = None, ignore: set[str
         for problem in find_problems(source.code())
         if (select is None or problem.rule.id in select)
         and problem.rule.id not in ignore
-        and not _ignored_here(problem, source.cells[problem.cell])
+        and not _ignored_here(problem, source)
     ]
 
 
@@ -103,7 +104,7 @@ def describe(problems: list[Problem], source: Source | None = None) -> str:
 
 def as_record(problem: Problem, source: Source) -> dict:
     return {
-        "path": str(source.path),
+        "path": str(source.path).encode("utf-8", "backslashreplace").decode("utf-8"),  # valid JSON for any name
         "cell": source.numbers[problem.cell] if source.notebook is not None else None,
         "line": problem.line,
         "column": source.character_column(problem.cell, problem.line, problem.column) + 1,
@@ -121,19 +122,21 @@ def fixed_cells(source: Source, problems: list[Problem]) -> list[str]:
     ceil, import_needed = ceil_name(
         ast.Module(body=[node for tree in source.trees for node in tree.body], type_ignores=[])
     )
+    newline = "\r\n" if "\r\n" in source.cells[0] else "\n"
     for index, cell in enumerate(source.cells):
         here = [problem for problem in problems if problem.cell == index and problem.fix]
         if here:
-            edits = edits_for(cell, source.trees[index], here, ceil, import_needed)
-            import_needed &= not any(edit.text == "import math\n" for edit in edits)
+            edits = edits_for(cell, source.trees[index], here, ceil, import_needed, newline)
+            import_needed &= not any(edit.text.startswith("import math") for edit in edits)
             cells[index] = apply_edits(cell, edits)
+            ast.parse(as_python(cells[index]))  # never write code Python cannot read (SyntaxError otherwise)
     return cells
 
 
 def write_fixed(source: Source, cells: list[str]) -> None:
     """Write the fixed cells back; a notebook keeps its outputs and layout (Jupyter's own JSON format)."""
     if source.notebook is None:
-        source.path.write_bytes(cells[0].encode("utf-8"))
+        source.path.write_bytes(cells[0].encode(source.encoding))  # the file's own encoding (BOM, coding cookie)
         return
     code_cells = [cell for cell in source.notebook["cells"] if cell.get("cell_type") == "code"]
     for cell, text in zip(code_cells, cells, strict=True):
@@ -175,48 +178,63 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         arguments.ignore = rule_ids(arguments.ignore)
     except ValueError as error:
         parser.error(str(error))
+    if arguments.select == set():
+        parser.error("--select needs at least one rule id or name")
     return arguments
+
+
+def _fix_or_diff(source: Source, problems: list[Problem], arguments: argparse.Namespace) -> tuple[str, int]:
+    """Rewrite (--fix) or show (--diff) one file's fixable problems: (the diff, how many were fixed)."""
+    try:
+        cells = fixed_cells(source, problems)
+    except SyntaxError:
+        raise UnreadableError(f"{source.path}: not fixed: the rewrite would not parse (a fitgen-check bug)") from None
+    if arguments.diff:
+        return diff_text(source, cells), 0
+    if source.notebook is not None and not _notebook_layout_kept(source):
+        raise UnreadableError(
+            f"{source.path}: not fixed: its JSON layout is not Jupyter's own, and rewriting it would change every "
+            "line; save it once in JupyterLab, or see the change with --diff"
+        )
+    write_fixed(source, cells)
+    return "", sum(1 for problem in problems if problem.fix)
 
 
 def main(argv: list[str] | None = None) -> int:
     printable_output()
     arguments = parse_arguments(argv)
-    records, lines, unreadable, found, fixed = [], [], [], 0, 0
+    records, lines, diffs, unreadable, fixed = [], [], [], [], 0
     for path in files_under(arguments.paths) or arguments.paths:
         try:
             source = read_source(path)
+            problems = check_source(source, arguments.select, arguments.ignore)
+            if (arguments.fix or arguments.diff) and any(problem.fix for problem in problems):
+                diff, count = _fix_or_diff(source, problems, arguments)
+                diffs.append(diff)
+                if count:
+                    fixed += count
+                    source = read_source(path)
+                    problems = check_source(source, arguments.select, arguments.ignore)
         except UnreadableError as error:
             unreadable.append(str(error))
             continue
+        except (RecursionError, MemoryError):
+            unreadable.append(f"{path}: too deeply nested or too large to check")
+            continue
         unreadable += source.errors
-        problems = check_source(source, arguments.select, arguments.ignore)
-        if (arguments.fix or arguments.diff) and any(problem.fix for problem in problems):
-            cells = fixed_cells(source, problems)
-            if arguments.diff:
-                lines.append(diff_text(source, cells).rstrip("\n"))
-            elif source.notebook is not None and not _notebook_layout_kept(source):
-                unreadable.append(
-                    f"{path}: not fixed: its JSON layout is not Jupyter's own, and rewriting it would change every "
-                    "line; save it once in JupyterLab, or see the change with --diff"
-                )
-            else:
-                write_fixed(source, cells)
-                fixed += sum(1 for problem in problems if problem.fix)
-                source = read_source(path)
-                problems = check_source(source, arguments.select, arguments.ignore)
-        found += len(problems)
         records += [as_record(problem, source) for problem in problems]
-        if problems and not arguments.diff:
-            lines.append(describe(problems, source))
+        lines += [describe(problems, source)] if problems else []
     if arguments.format == "json":
-        print(json.dumps({"problems": records, "unreadable": unreadable, "fixed": fixed}, indent=1))
+        print(json.dumps({"problems": records, "unreadable": unreadable, "fixed": fixed, "diff": "".join(diffs)}))
     else:
-        print("\n".join(line for line in lines if line) or "no problems found")
+        report = "".join(diffs) + "\n".join(lines) if diffs or lines else "" if unreadable else "no problems found"
+        if report:
+            print(report)
         for message in unreadable:
             print(f"{PROG}: error: {message}", file=sys.stderr)
         if arguments.fix:
-            print(f"fixed {fixed} problem(s); {found} left to decide")
-    return 2 if unreadable else 1 if found and not arguments.diff else 0
+            print(f"fixed {fixed} problem(s); {len(records)} left to decide")
+    return 2 if unreadable else 1 if records else 0
 
 
 def load_ipython_extension(ipython: object) -> None:
@@ -239,7 +257,8 @@ def time_checker(lines: int = 5_000, cells: int = 100) -> dict[str, float]:
     timings = {}
     for name, text in (("script", script), ("notebook", json.dumps(notebook))):
         started = time.perf_counter()
-        check_source(_source_from_text(name, text))
+        source = _source_from_text(name, text)
+        describe(check_source(source), source)  # reading, checking and reporting: what a user waits for
         timings[name] = time.perf_counter() - started
     return timings
 

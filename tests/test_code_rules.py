@@ -15,6 +15,7 @@ FLAGGED: dict[str, list[str]] = {
         "from keras.preprocessing.image import load_img, ImageDataGenerator as IDG",
         "import keras\ngen = keras.preprocessing.image.ImageDataGenerator(rescale=1/255)",
         "from keras.preprocessing.image import (\n    DirectoryIterator,\n)",
+        "import os\nos.environ['TF_USE_LEGACY_KERAS'] = '1'\nfrom keras.preprocessing.image import ImageDataGenerator",
     ],
     "FG002": [
         "model.fit_generator(train, epochs=5)",
@@ -27,6 +28,8 @@ FLAGGED: dict[str, list[str]] = {
         "steps = n / bs\nmodel.fit(gen, steps_per_epoch=steps)",
         "model.fit(\n    gen,\n    validation_data=v,\n    validation_steps=len(v.filenames) / BATCH,\n)",
         "model.fit_generator(g, steps_per_epoch=1000 / 10)",
+        "model.fit(gen, steps_per_epoch=np.ceil(n / bs))",  # a numpy.float64: TypeError too
+        "import numpy as np\nmodel.fit(gen, steps_per_epoch=np.floor(n / bs))",
         "s = train.n / train.batch_size\nm.fit(train, steps_per_epoch=s, epochs=2)",
     ],
     "FG004": [
@@ -34,6 +37,7 @@ FLAGGED: dict[str, list[str]] = {
         "model.fit(gen, steps_per_epoch=int(gen.samples / 32))",
         "import math\nmodel.fit(gen, validation_steps=math.floor(v.n / v.batch_size))",
         "steps = n // bs + 1\nmodel.fit(gen, steps_per_epoch=steps)",
+        "model.fit_generator(train, n // bs, 10)",  # the steps given positionally
     ],
     "FG005": [
         "ImageDataGenerator(shear_range=0.2)",
@@ -72,12 +76,15 @@ FLAGGED: dict[str, list[str]] = {
         "model.fit(train, validation_data=val)",
         "aug = ImageDataGenerator(rotation_range=15, rescale=1./255)\n"
         "model.fit(t, validation_data=aug.flow_from_directory('data/val'))",
+        "SUBSET = 'validation'\ng = ImageDataGenerator(zoom_range=0.2, validation_split=0.2)\n"
+        "v = g.flow_from_directory(d, subset=SUBSET)",
     ],
     "FG011": [
         "test = gen.flow_from_directory(d)\np = model.predict(test)\nacc = (p.round() == test.classes).mean()",
         "t = ImageDataGenerator().flow_from_directory(d, shuffle=True)\nprobs = m.predict(t)\nlabels = t.classes",
         "flow = g.flow_from_directory(\n    test_dir,\n    batch_size=32,\n)\n"
         "y_true = flow.classes\ny_pred = model.predict(flow).argmax(1)",
+        "t = g.flow_from_directory(d)\np = model.predict(x=t)\nok = p.round() == t.classes",
     ],
     "FG012": [
         "model.fit(gen, epochs=5, workers=4)",
@@ -92,6 +99,9 @@ FLAGGED: dict[str, list[str]] = {
         "x = np.array(Image.open(p).resize((64, 64)))\nmodel.predict(x[None])",
         "ImageDataGenerator(rescale=1./255)\nimage = cv2.resize(cv2.imread(p)[..., ::-1], (64, 64))\n"
         "pred = model.predict(np.expand_dims(image, axis=0))",
+        "ImageDataGenerator(rescale=1./255)\ntest_image = image.load_img(p, target_size=(64, 64))\n"
+        "test_image = image.img_to_array(test_image)\ntest_image = np.expand_dims(test_image, axis=0)\n"
+        "result = cnn.predict(test_image)",
     ],
     "FG014": [
         "img = cv2.imread(path)\nmodel.predict(img[None] / 255.0)",
@@ -105,7 +115,7 @@ CLEAN: dict[str, list[str]] = {
         "from tensorflow.keras.preprocessing.image import ImageDataGenerator",
         "from keras.preprocessing.image import load_img, img_to_array",
         "import tensorflow as tf\ngen = tf.keras.preprocessing.image.ImageDataGenerator()",
-        "import tf_keras\nfrom keras.preprocessing.image import ImageDataGenerator",  # Keras 2 code
+        "from keras.preprocessing import image\ndef show(image):\n    return image.astype('uint8')",  # a parameter
     ],
     "FG002": [
         "model.fit(gen, epochs=5)",
@@ -118,6 +128,7 @@ CLEAN: dict[str, list[str]] = {
         "model.fit(gen, steps_per_epoch=len(gen))",
         "steps = int(np.ceil(n / bs))\nmodel.fit(gen, steps_per_epoch=steps)",
         "steps = n / bs\nsteps = math.ceil(steps)\nmodel.fit(gen, steps_per_epoch=steps)",
+        "steps = total / bs\ndef train(model, gen, steps):\n    model.fit(gen, steps_per_epoch=steps)",
         "model.fit(gen, steps_per_epoch=100)",
     ],
     "FG004": [
@@ -169,6 +180,7 @@ CLEAN: dict[str, list[str]] = {
         "test = gen.flow_from_directory(d)\np = model.predict(test)",
         "a = gen.flow_from_directory(d)\nb = gen.flow_from_directory(d, shuffle=False)\n"
         "p = model.predict(b)\nlabels = b.classes",
+        "SHUFFLE = False\nt = gen.flow_from_directory(d, shuffle=SHUFFLE)\np = model.predict(t)\nc = t.classes",
     ],
     "FG012": [
         "class Data(keras.utils.PyDataset):\n    def __init__(self):\n        super().__init__(workers=4)",
