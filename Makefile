@@ -78,15 +78,7 @@ test: setup data lint
 test-browser: setup data
 	$(BIN)/python -m pytest tests/browser --durations=5
 
-test-$(TOOLS)/bin/pre-commit:
-	rm -rf $(TOOLS)
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check pre-commit==$(PRE_COMMIT_VERSION)
-
-test-tools: setup $(TOOLS)/bin/pre-commit
-	$(BIN)/python -m pytest tests/test_precommit_hook.py -m tools --durations=5
-
-student: setup data
+test-student: setup data
 	$(BIN)/python -m pytest tests/test_student.py -m slow --durations=10
 
 $(TOOLS)/bin/pre-commit:

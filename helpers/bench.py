@@ -12,75 +12,25 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from helpers.augmentation import keras3_layers, legacy_generator
+from helpers.augmentation import keras3_layers
 from helpers.datasets import REPO_ROOT, data_root, display_path
 from helpers.images import ImageFolderError
-from helpers.pipeline import fast_dataset, list_images
+from helpers.pipeline import list_images
+from helpers.pipelines_compared import (
+    FAST_CANDIDATES,
+    PIPELINES,
+    SETTINGS,
+    images_per_second,
+    keras_input,
+    pipeline_batches,
+)
 from helpers.runtime import quiet_import
 
-SETTINGS = {"shear_range": 20, "zoom_range": 0.2, "horizontal_flip": True, "rescale": 1 / 255}
-PIPELINES = {
-    "legacy": "ImageDataGenerator.flow_from_directory, one thread",
-    "legacy + threads": "the same, batches fetched by 2 worker threads",
-    "layers in map": "image_dataset_from_directory + Keras 3 layers in Dataset.map",
-    "fast": "helpers.pipeline.fast_dataset (one affine transform per image, batched)",
-    "decode only": "decode + resize + batch, no augmentation (the ceiling)",
-}
-
-
-def legacy_flow(folder: Path, size: int, batch_size: int, seed: int = 0):
-    """The classic recipe: an augmenting ``ImageDataGenerator`` flowing from the folder."""
-    return legacy_generator(**SETTINGS).flow_from_directory(
-        folder, target_size=(size, size), batch_size=batch_size, class_mode="binary", seed=seed
-    )
-
-
-def pipeline_batches(name: str, folder: Path, size: int, batch_size: int, seed: int = 0) -> Callable[[], Iterable]:
-    """A function that returns one epoch of ``(x, y)`` batches from the named pipeline."""
-    target = (size, size)
-    if name in ("legacy", "legacy + threads"):
-        flow = legacy_flow(folder, size, batch_size, seed)
-        if name == "legacy":
-            return lambda: (flow[index] for index in range(len(flow)))
-
-        def threaded() -> Iterable:
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                yield from pool.map(flow.__getitem__, range(len(flow)))
-
-        return threaded
-    if name == "layers in map":
-        tf, keras = quiet_import("tensorflow"), quiet_import("keras")
-        augmentation = keras.Sequential(keras3_layers(seed=seed, **SETTINGS))
-        dataset = keras.utils.image_dataset_from_directory(
-            folder, image_size=target, batch_size=batch_size, interpolation="nearest", seed=seed, verbose=False
-        )
-        augment = tf.autograph.experimental.do_not_convert(lambda x, y: (augmentation(x, training=True), y))
-        dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-        return lambda: dataset.prefetch(tf.data.AUTOTUNE)
-    if name == "fast":  # built once, like the legacy flow: each pass is a new epoch of the same dataset
-        fast, _ = fast_dataset(folder, target, batch_size, seed=seed, **SETTINGS)
-        return lambda: fast
-    if name == "decode only":
-        decoded, _ = fast_dataset(folder, target, batch_size, shuffle=False)
-        return lambda: decoded
-    raise ValueError(f"unknown pipeline {name!r}; choose from {', '.join(PIPELINES)}.")
-
-
-def images_per_second(epoch: Callable[[], Iterable], warm_up: bool = True) -> float:
-    """Time one full pass over ``epoch()`` (after one warm-up pass, unless told) and return images per second."""
-    if warm_up:  # graph tracing, file cache, thread pools
-        for _ in epoch():
-            pass
-    started, images = time.perf_counter(), 0
-    for batch in epoch():
-        images += len(batch[1])
-    return images / (time.perf_counter() - started)
-
+__all__ = ["PIPELINES", "SETTINGS", "images_per_second", "pipeline_batches"]  # lesson 06 imports them from here
 
 # Lesson 06 adds the speed-ups of fast_dataset one at a time, in this order.
 TECHNIQUES = {
@@ -160,15 +110,34 @@ def transform_images_per_second(size: int, batch_size: int, repeats: int = 10, t
     return repeats * batch_size / (time.perf_counter() - started)
 
 
-def profile(measurements: list[Measurement], size: int, batch_size: int) -> str:
-    """Where the fast pipeline's time goes: decoding vs its transform (two 1-D passes, or TF's one 2-D op)."""
-    ceiling = medians(measurements)["decode only"]
-    two, one = (transform_images_per_second(size, batch_size, two_passes=flag) for flag in (True, False))
-    decode_ms, transform_ms = 1000 / ceiling, 1000 / two
+def opencv_images_per_second(folder: Path, size: int, count: int = 128) -> tuple[float, float]:
+    """OpenCV alone, one image at a time in one thread: (decodes per second, warps per second) on real files."""
+    import numpy as np
+
+    from helpers.opencv_pipeline import augment, random_parameters, read_rgb
+
+    paths = list_images(folder, check=False)[0][:count]
+    started = time.perf_counter()
+    images = [read_rgb(path, (size, size)) for path in paths]
+    decoded = time.perf_counter()
+    parameters = random_parameters(np.random.default_rng(2), len(images), SETTINGS)
+    for index, image in enumerate(images):
+        augment(image, *(values[index] for values in parameters))
+    return len(images) / (decoded - started), len(images) / (time.perf_counter() - decoded)
+
+
+def profile(measurements: list[Measurement], folder: Path, size: int, batch_size: int) -> str:
+    """Where the time goes, per image on one core: decoding and the transform, in TensorFlow (one 2-D pass or
+    two 1-D passes) and in OpenCV; and the share of the (TensorFlow) decode-only ceiling each pipeline can reach
+    when decoding and transforming share the cores."""
+    decode = 1000 / medians(measurements)["decode only"]
+    two, one = (1000 / transform_images_per_second(size, batch_size, two_passes=flag) for flag in (True, False))
+    opencv_decode, opencv_warp = (1000 / rate for rate in opencv_images_per_second(folder, size))
     return (
-        f"profile: decode+resize {decode_ms:.2f} ms/image; the fast transform alone {transform_ms:.2f} ms/image "
-        f"(TensorFlow's one-pass transform: {1000 / one:.2f}); sharing the same cores, fast can reach at most "
-        f"{decode_ms / (decode_ms + transform_ms):.0%} of the ceiling"
+        f"profile (ms per image): TensorFlow decodes in {decode:.2f} and transforms in {one:.2f} (one 2-D pass) or "
+        f"{two:.2f} (two 1-D passes); OpenCV decodes in {opencv_decode:.2f} and transforms in {opencv_warp:.2f}. "
+        f"At most {decode / (decode + min(one, two)):.0%} of the ceiling with TensorFlow alone, "
+        f"{decode / (opencv_decode + opencv_warp):.0%} with OpenCV"
     )
 
 
@@ -177,12 +146,20 @@ def medians(measurements: list[Measurement]) -> dict[str, float]:
     return {m.name: m.median for m in measurements}
 
 
-def ratios(measurements: list[Measurement]) -> dict[str, float]:
-    """The issue's two targets: fast vs legacy, and fast vs the decode-only ceiling (medians)."""
+def fastest(measurements: list[Measurement]) -> str:
+    """Which of the two ways to feed OpenCV's augmentation to Keras was faster here (the kit's "fast" pipeline)."""
     median = medians(measurements)
+    return max(FAST_CANDIDATES, key=median.__getitem__)
+
+
+def ratios(measurements: list[Measurement]) -> dict[str, float]:
+    """The goals of ``make bench``: fast vs legacy, fast vs the decode-only ceiling, TensorFlow's own (medians)."""
+    median = medians(measurements)
+    fast = median[fastest(measurements)]
     return {
-        "fast / legacy": median["fast"] / median["legacy"],
-        "fast / ceiling": median["fast"] / median["decode only"],
+        "fast / legacy": fast / median["legacy"],
+        "fast / ceiling": fast / median["decode only"],
+        "TensorFlow only / ceiling": median["TensorFlow only"] / median["decode only"],
     }
 
 
@@ -199,7 +176,9 @@ def throughput_table(measurements: list[Measurement]) -> str:
 def training_epoch_seconds(name: str, folder: Path, size: int, batch_size: int, repeats: int = 3) -> list[float]:
     """Seconds of each of ``repeats`` training epochs of the kit's CNN fed by a pipeline, after a warm-up epoch.
 
-    ``name`` is one of PIPELINES or "in memory" (the images preloaded as tensors: the model's own speed).
+    ``name`` is one of PIPELINES, "in memory" (the images preloaded as tensors: the model's own speed), or
+    "layers in model" (decode-only input; the Keras 3 augmentation layers run inside the model, where an
+    accelerator would run them).
     """
     from helpers.images import load_image_folder
     from helpers.models import small_cnn
@@ -211,12 +190,13 @@ def training_epoch_seconds(name: str, folder: Path, size: int, batch_size: int, 
     if name == "in memory":
         x, y, _ = load_image_folder(folder, (size, size))
         feed = {"x": x.astype("float32") / 255.0, "y": y, "batch_size": batch_size}
-    elif name.startswith("legacy"):
-        flow = legacy_flow(folder, size, batch_size)
-        flow.workers = 2 if name == "legacy + threads" else 1  # Keras 3: workers live on the PyDataset
-        feed = {"x": flow}
+    elif name == "layers in model":  # decoded outside, augmented and rescaled by Keras layers inside the model
+        layers = keras3_layers(seed=0, **SETTINGS)
+        model = keras.Sequential([keras.Input((size, size, 3)), *layers, model], name="augmenting_model")
+        model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy", metrics=["accuracy"])
+        feed = {"x": keras_input("decode only", folder, size, batch_size)}
     else:
-        feed = {"x": pipeline_batches(name, folder, size, batch_size)()}
+        feed = {"x": keras_input(name, folder, size, batch_size)}
     begun: list[float] = []
     ended: list[float] = []
     timer = keras.callbacks.LambdaCallback(
@@ -265,11 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {this_machine}\nimages: {display_path(folder)}, {args.size} px, batch {args.batch_size}")
     measurements = measure(PIPELINES, folder, args.size, args.batch_size, args.repeats)
     print(throughput_table(measurements))
-    print(profile(measurements, args.size, args.batch_size))
+    print(profile(measurements, folder, args.size, args.batch_size))
     targets = ratios(measurements)
     print(
-        f"fast / legacy = {targets['fast / legacy']:.1f}x (target 4x); "
-        f"fast / ceiling = {targets['fast / ceiling']:.0%} (target 60 %)"
+        f"fast ({fastest(measurements)}) / legacy = {targets['fast / legacy']:.1f}x (goal 10x); fast / ceiling = "
+        f"{targets['fast / ceiling']:.0%} (goal 80 %); "
+        f"TensorFlow only / ceiling = {targets['TensorFlow only / ceiling']:.0%}"
     )
     figures = {
         "machine": this_machine,
@@ -281,11 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_training:
         epochs = {
             name: Measurement(name, training_epoch_seconds(name, folder, args.size, args.batch_size, args.repeats))
-            for name in ["in memory", *PIPELINES]
+            for name in ["in memory", *PIPELINES, "layers in model"]
         }
-        print(f"one training epoch of the kit's CNN, seconds (median of {args.repeats}, spread):")
+        print(f"one training epoch of the kit's CNN, seconds (median of {args.repeats}, spread; / in memory):")
         for m in epochs.values():
-            print(f"  fed by {m.name:20} {m.median:5.1f} s  {m.spread[0]:5.1f}-{m.spread[1]:<5.1f}")
+            relative = m.median / epochs["in memory"].median
+            print(f"  fed by {m.name:20} {m.median:5.1f} s  {m.spread[0]:5.1f}-{m.spread[1]:<5.1f}  {relative:4.2f}x")
         figures["training_epoch_seconds"] = [asdict(m) | {"median": m.median} for m in epochs.values()]
     figures["fitgen_check_seconds"] = checker = time_checker()
     print(f"fitgen-check: 5,000-line script {checker['script']:.2f} s, 100-cell notebook {checker['notebook']:.2f} s")

@@ -56,8 +56,9 @@ def check_environment(distribution: str = DISTRIBUTION) -> list[PackageCheck]:
 
 def environment_table(checks: list[PackageCheck]) -> str:
     """A fixed-width table of the checks, one package a line, with ``ok`` or what to do."""
-    lines = [f"{'package':<16}{'pinned':<10}{'installed':<11}status"]
+    width = max([len("package"), *(len(check.name) for check in checks)]) + 2  # columns fit the longest name
+    lines = [f"{'package':<{width}}{'pinned':<10}{'installed':<11}status"]
     for check in checks:
         status = "ok" if check.ok else "MISMATCH: run `make clean lab` to reinstall"
-        lines.append(f"{check.name:<16}{check.pinned:<10}{check.installed or 'missing':<11}{status}")
+        lines.append(f"{check.name:<{width}}{check.pinned:<10}{check.installed or 'missing':<11}{status}")
     return "\n".join(lines)

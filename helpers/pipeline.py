@@ -84,23 +84,31 @@ def list_images(folder: Path, check: bool = True) -> tuple[list[bytes], list[int
     return paths, labels, names, fingerprints
 
 
-def legacy_matrices(shear_degrees, zoom_x, zoom_y, flip, height: int, width: int):
-    """Per-image projective transforms (TF's 8-number form, output -> input pixel) of the legacy composition.
+def legacy_coefficients(xp, shear_degrees, zoom_x, zoom_y, flip, height: int, width: int):
+    """The legacy composition as (a0, a1, a2, b1, b2): output pixel (column x, row y) reads input pixel
+    (a0 x + a1 y + a2, b1 y + b2). ``xp`` is ``numpy`` or ``tensorflow``: one formula for both pipelines.
 
     Legacy maps an output pixel p to the input pixel A (p - c) + c with A = shear @ zoom =
     [[zx, -sin(s) zy], [0, cos(s) zy]] in (column, row) coordinates about c = (h/2 - 0.5, w/2 - 0.5),
     and flips afterwards (a flip of the output is folded in as column -> width - 1 - column).
     """
-    tf = quiet_import("tensorflow")
-    flip = tf.cast(flip, tf.bool)
     shear = shear_degrees * (math.pi / 180.0)
-    a0, a1 = zoom_x, -tf.sin(shear) * zoom_y
-    b1 = tf.cos(shear) * zoom_y  # the input row depends on the output row only (b0 = 0)
+    a0, a1 = zoom_x, -xp.sin(shear) * zoom_y
+    b1 = xp.cos(shear) * zoom_y  # the input row depends on the output row only
     centre_x, centre_y = height / 2 - 0.5, width / 2 - 0.5  # legacy's order (the same for square images)
     a2 = centre_x - a0 * centre_x - a1 * centre_y
     b2 = centre_y - b1 * centre_y
-    a2 = tf.where(flip, a0 * (width - 1) + a2, a2)
-    a0 = tf.where(flip, -a0, a0)
+    a2 = xp.where(flip, a0 * (width - 1) + a2, a2)
+    a0 = xp.where(flip, -a0, a0)
+    return a0, a1, a2, b1, b2
+
+
+def legacy_matrices(shear_degrees, zoom_x, zoom_y, flip, height: int, width: int):
+    """Per-image projective transforms in TensorFlow's 8-number form (output -> input pixel), see
+    :func:`legacy_coefficients`."""
+    tf = quiet_import("tensorflow")
+    flip = tf.cast(flip, tf.bool)
+    a0, a1, a2, b1, b2 = legacy_coefficients(tf, shear_degrees, zoom_x, zoom_y, flip, height, width)
     zeros = tf.zeros_like(a0)
     return tf.stack([a0, a1, a2, zeros, b1, b2, zeros, zeros], axis=1)
 

@@ -1,0 +1,155 @@
+"""The fast input pipeline at the decoder's speed: OpenCV decodes and augments, ``tf.data`` or a ``PyDataset`` feeds.
+
+The legacy generator's augmentation (shear in degrees, independent zoom per axis in [1-z, 1+z], horizontal
+flip, about the image centre, nearest-edge fill, bilinear) is ONE affine map per image: the same matrix
+:func:`helpers.pipeline.legacy_coefficients` builds. TensorFlow's CPU resampling kernel applies it one pixel at a
+time; OpenCV's ``warpAffine`` is vectorized and, like its JPEG decoder, releases Python's GIL, so two threads
+decode and augment two images at once. Labels, class order, the smaller last batch and ``rescale`` behave like
+``flow_from_directory(class_mode="binary")``. OpenCV reads BGR by default (lesson 05's pitfall): images are
+decoded straight to RGB (``IMREAD_COLOR_RGB``), and a test checks a red image comes out red.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from helpers.augmentation import check_settings, zoom_bounds
+from helpers.images import ImageFolderError, check_target_size
+from helpers.pipeline import FAST_SETTINGS, legacy_coefficients, list_images
+from helpers.runtime import quiet_import
+
+
+def _cv2():
+    import cv2
+
+    cv2.setNumThreads(1)  # one image per thread; OpenCV's own threads would only fight the pipeline's
+    return cv2
+
+
+def read_rgb(path: bytes | str | Path, target_size: tuple[int, int]) -> np.ndarray:
+    """One file as uint8 RGB of ``target_size``, resized nearest-neighbour like ``flow_from_directory``."""
+    cv2 = _cv2()
+    image = cv2.imdecode(np.fromfile(os.fsdecode(path), np.uint8), cv2.IMREAD_COLOR_RGB)
+    if image is None:
+        raise ImageFolderError(
+            f"{os.fsdecode(path)} cannot be decoded (changed since it was checked?); check the folder again with "
+            "data_scripts/check_images.py and move broken files out."
+        )
+    height, width = target_size
+    if image.shape[:2] != (height, width):  # NEAREST_EXACT picks pixel centres, as Pillow and TensorFlow do
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST_EXACT)
+    return image
+
+
+def random_parameters(rng: np.random.Generator, count: int, settings: dict) -> tuple[np.ndarray, ...]:
+    """Per image: shear (degrees), zoom x, zoom y and flip, drawn like the legacy generator draws them."""
+    shear_range = float(settings.get("shear_range", 0.0))
+    lower, upper = zoom_bounds(settings.get("zoom_range", 0.0))
+    shear = rng.uniform(-shear_range, shear_range, count) if shear_range else np.zeros(count)
+    zoom_x, zoom_y = (
+        rng.uniform(lower, upper, count) if (lower, upper) != (1.0, 1.0) else np.ones(count) for _ in "xy"
+    )
+    flip = rng.random(count) < 0.5 if settings.get("horizontal_flip") else np.zeros(count, bool)
+    return shear, zoom_x, zoom_y, flip
+
+
+def augment(image: np.ndarray, shear: float, zoom_x: float, zoom_y: float, flip: bool) -> np.ndarray:
+    """One image through the legacy affine map: bilinear, nearest-edge fill (OpenCV's fixed-point weights)."""
+    cv2 = _cv2()
+    height, width = image.shape[:2]
+    a0, a1, a2, b1, b2 = legacy_coefficients(np, shear, zoom_x, zoom_y, flip, height, width)
+    matrix = np.array([[a0, a1, a2], [0.0, b1, b2]], np.float64)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP  # the matrix maps output pixels to input pixels
+    return cv2.warpAffine(image, matrix, (width, height), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+
+def load_batch(paths: list, target_size: tuple[int, int], settings: dict, seed: list[int]) -> np.ndarray:
+    """Decode, augment and rescale one batch (float32, N x H x W x 3); ``seed`` fixes its random transforms."""
+    height, width = target_size
+    batch = np.empty((len(paths), height, width, 3), np.uint8)
+    parameters = random_parameters(np.random.default_rng(seed), len(paths), settings)
+    geometric = any(settings.get(name) for name in ("shear_range", "zoom_range", "horizontal_flip"))
+    for index, path in enumerate(paths):
+        image = read_rgb(path, target_size)
+        batch[index] = augment(image, *(values[index] for values in parameters)) if geometric else image
+    scale = settings.get("rescale")
+    return np.multiply(batch, np.float32(scale if scale is not None else 1.0), dtype=np.float32)
+
+
+def _checked(folder: Path, target_size: object, batch_size: object, settings: dict) -> tuple:
+    target_size = check_target_size(target_size)
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}.")
+    settings = check_settings(settings)
+    unsupported = sorted(set(settings) - set(FAST_SETTINGS))
+    if unsupported:
+        raise ValueError(f"the OpenCV pipeline does {', '.join(FAST_SETTINGS)}; not {', '.join(unsupported)}.")
+    paths, labels, names, _ = list_images(folder)
+    return target_size, settings, paths, labels, names
+
+
+def opencv_dataset(
+    folder: Path, target_size=(128, 128), batch_size: int = 64, shuffle: bool = True, seed: int = 0, **settings
+):
+    """A ``tf.data.Dataset`` of ``(x, y)`` batches decoded and augmented by OpenCV, and the class names.
+
+    File names are shuffled (each epoch anew) and batched; each batch is one ``numpy_function`` call that
+    decodes, augments and rescales it, two or more batches at once (``num_parallel_calls``), prefetched.
+    """
+    tf = quiet_import("tensorflow")
+    target_size, settings, paths, labels, names = _checked(folder, target_size, batch_size, settings)
+    files = tf.data.Dataset.from_tensor_slices((paths, np.asarray(labels, np.float32)))
+    if shuffle:
+        files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+    randomness = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+
+    def load(batch_paths, batch_seed):
+        return load_batch(list(batch_paths), target_size, settings, [seed, int(batch_seed) & 0x7FFFFFFF])
+
+    def prepare(batch, batch_seed):
+        images = tf.numpy_function(load, [batch[0], batch_seed], tf.float32, stateful=True)
+        images.set_shape([None, *target_size, 3])
+        return images, batch[1]
+
+    batches = tf.data.Dataset.zip((files.batch(batch_size), randomness))
+    dataset = batches.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE), names
+
+
+def opencv_sequence(
+    folder: Path, target_size=(128, 128), batch_size: int = 64, shuffle: bool = True, seed: int = 0,
+    workers: int = 2, **settings,
+):  # fmt: skip
+    """The same batches from a ``keras.utils.PyDataset`` whose ``workers`` threads fetch batches by index."""
+    keras = quiet_import("keras")
+    target_size, settings, paths, labels, names = _checked(folder, target_size, batch_size, settings)
+    labels = np.asarray(labels, np.float32)
+
+    class OpenCVBatches(keras.utils.PyDataset):
+        """Batch ``i`` of the current epoch's order; a new order and new transforms every epoch."""
+
+        def __init__(self) -> None:
+            super().__init__(workers=workers, use_multiprocessing=False)
+            self.epoch = 0
+            self.order = self._order()
+
+        def _order(self) -> np.ndarray:
+            indices = np.arange(len(paths))
+            return np.random.default_rng([seed, self.epoch]).permutation(indices) if shuffle else indices
+
+        def __len__(self) -> int:
+            return -(-len(paths) // batch_size)
+
+        def __getitem__(self, index: int):
+            chosen = self.order[index * batch_size : (index + 1) * batch_size]
+            images = load_batch([paths[i] for i in chosen], target_size, settings, [seed, self.epoch, index])
+            return images, labels[chosen]
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+            self.order = self._order()
+
+    return OpenCVBatches(), names

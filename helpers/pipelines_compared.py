@@ -1,0 +1,96 @@
+"""The input pipelines that ``make bench`` and lesson 06 compare, each built from the same folder and settings.
+
+Every augmenting pipeline shears by up to 20 degrees, zooms by 0.2 per axis, flips and rescales 1/255; decode-only
+reads and batches the same files without augmenting: the ceiling.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from helpers.augmentation import keras3_layers, legacy_generator
+from helpers.opencv_pipeline import opencv_dataset, opencv_sequence
+from helpers.pipeline import fast_dataset
+from helpers.runtime import quiet_import
+
+SETTINGS = {"shear_range": 20, "zoom_range": 0.2, "horizontal_flip": True, "rescale": 1 / 255}
+PIPELINES = {
+    "legacy": "ImageDataGenerator.flow_from_directory, one thread",
+    "legacy + threads": "the same, batches fetched by 2 worker threads",
+    "layers in map": "image_dataset_from_directory + Keras 3 layers in Dataset.map",
+    "TensorFlow only": "helpers.pipeline.fast_dataset: one affine transform per image, in TensorFlow",
+    "OpenCV, tf.data": "helpers.opencv_pipeline.opencv_dataset: OpenCV in a parallel tf.data map",
+    "OpenCV, PyDataset": "helpers.opencv_pipeline.opencv_sequence: OpenCV, batches by index from 2 threads",
+    "decode only": "decode + resize + batch, no augmentation (the ceiling)",
+}
+FAST_CANDIDATES = ("OpenCV, tf.data", "OpenCV, PyDataset")  # "fast" is whichever of the two is faster here
+WORKERS = 2
+
+
+def legacy_flow(folder: Path, size: int, batch_size: int, seed: int = 0):
+    """The classic recipe: an augmenting ``ImageDataGenerator`` flowing from the folder."""
+    return legacy_generator(**SETTINGS).flow_from_directory(
+        folder, target_size=(size, size), batch_size=batch_size, class_mode="binary", seed=seed
+    )
+
+
+def by_index_in_threads(batches) -> Callable[[], Iterable]:
+    """One epoch of a sequence's batches fetched by ``WORKERS`` threads, as Keras's ``PyDataset`` workers do."""
+
+    def epoch() -> Iterable:
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            yield from pool.map(batches.__getitem__, range(len(batches)))
+        batches.on_epoch_end()
+
+    return epoch
+
+
+def keras_input(name: str, folder: Path, size: int, batch_size: int, seed: int = 0):
+    """What ``fit`` is given for a pipeline: a ``PyDataset`` (Keras runs its workers) or a ``tf.data.Dataset``."""
+    target = (size, size)
+    if name in ("legacy", "legacy + threads"):
+        flow = legacy_flow(folder, size, batch_size, seed)
+        flow.workers = WORKERS if name == "legacy + threads" else 1  # Keras 3: workers live on the PyDataset
+        return flow
+    if name == "OpenCV, PyDataset":
+        return opencv_sequence(folder, target, batch_size, seed=seed, workers=WORKERS, **SETTINGS)[0]
+    if name == "layers in map":
+        tf, keras = quiet_import("tensorflow"), quiet_import("keras")
+        augmentation = keras.Sequential(keras3_layers(seed=seed, **SETTINGS))
+        dataset = keras.utils.image_dataset_from_directory(
+            folder, image_size=target, batch_size=batch_size, interpolation="nearest", seed=seed, verbose=False
+        )
+        augment = tf.autograph.experimental.do_not_convert(lambda x, y: (augmentation(x, training=True), y))
+        return dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    if name == "TensorFlow only":
+        return fast_dataset(folder, target, batch_size, seed=seed, **SETTINGS)[0]
+    if name == "OpenCV, tf.data":
+        return opencv_dataset(folder, target, batch_size, seed=seed, **SETTINGS)[0]
+    if name == "decode only":
+        return fast_dataset(folder, target, batch_size, shuffle=False)[0]
+    raise ValueError(f"unknown pipeline {name!r}; choose from {', '.join(PIPELINES)}.")
+
+
+def pipeline_batches(name: str, folder: Path, size: int, batch_size: int, seed: int = 0) -> Callable[[], Iterable]:
+    """A function that returns one epoch of ``(x, y)`` batches from the named pipeline (built once: each call is
+    a new epoch of the same pipeline)."""
+    source = keras_input(name, folder, size, batch_size, seed)
+    if name == "legacy":
+        return lambda: (source[index] for index in range(len(source)))
+    if name in ("legacy + threads", "OpenCV, PyDataset"):
+        return by_index_in_threads(source)
+    return lambda: source
+
+
+def images_per_second(epoch: Callable[[], Iterable], warm_up: bool = True) -> float:
+    """Time one full pass over ``epoch()`` (after one warm-up pass, unless told) and return images per second."""
+    if warm_up:  # graph tracing, file cache, thread pools
+        for _ in epoch():
+            pass
+    started, images = time.perf_counter(), 0
+    for batch in epoch():
+        images += len(batch[1])
+    return images / (time.perf_counter() - started)

@@ -1,0 +1,100 @@
+"""The OpenCV fast path: the legacy generator's pixels, labels, order and last batch, RGB not BGR, named failures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers.images import ImageFolderError, load_rgb
+from helpers.opencv_pipeline import augment, opencv_dataset, opencv_sequence, random_parameters, read_rgb
+from helpers.pipeline import list_images
+from helpers.runtime import quiet_import
+
+SETTINGS = {"shear_range": 20, "zoom_range": 0.2, "horizontal_flip": True}
+
+
+def test_images_are_read_as_rgb_not_bgr(tmp_path: Path) -> None:
+    """cv2.imread's default order is BGR: lesson 05's pitfall. A red image must come out red."""
+    for name in ("red.jpg", "red.png"):
+        Image.new("RGB", (20, 20), (220, 10, 10)).save(tmp_path / name)
+        pixel = read_rgb(tmp_path / name, (20, 20))[10, 10]
+        assert pixel[0] > 200 and pixel[1] < 40 and pixel[2] < 40, (name, pixel)
+
+
+def test_decoding_and_resizing_match_flow_from_directorys_loader(tiny_dataset: Path) -> None:
+    for path in sorted((tiny_dataset / "train" / "circle").iterdir())[:3]:
+        for size in ((48, 48), (32, 32), (20, 30)):  # stored size, and nearest-neighbour down-sizing
+            assert np.array_equal(read_rgb(path, size), load_rgb(path, size)), (path.name, size)
+
+
+def test_the_transform_matches_the_legacy_generator_to_within_rounding(tiny_dataset: Path) -> None:
+    """Legacy computes in floats; OpenCV's bilinear weights are fixed-point and its result whole grey levels.
+
+    Measured here (and stated in lesson 06): at most 0.5 grey levels apart, about 0.25 on average."""
+    generator = quiet_import("tensorflow").keras.preprocessing.image.ImageDataGenerator(fill_mode="nearest")
+    rng, differences = np.random.default_rng(0), []
+    for path in sorted((tiny_dataset / "train" / "square").iterdir()):
+        image = read_rgb(path, (48, 48))
+        shear, zoom_x, zoom_y, flip = (values[0] for values in random_parameters(rng, 1, SETTINGS))
+        ours = augment(image, shear, zoom_x, zoom_y, flip).astype(np.float32)
+        legacy = generator.apply_transform(
+            image.astype(np.float32), {"shear": shear, "zx": zoom_x, "zy": zoom_y, "flip_horizontal": bool(flip)}
+        )
+        differences.append(np.abs(ours - legacy))
+    difference = np.stack(differences)
+    assert difference.max() <= 0.51 and difference.mean() < 0.3, (difference.max(), difference.mean())
+    flipped_wrong = np.abs(augment(image, shear, zoom_x, zoom_y, not flip).astype(np.float32) - legacy)
+    assert flipped_wrong.max() > 50  # the comparison can fail: a wrong flip is far apart
+
+
+def test_random_parameters_are_drawn_like_the_legacy_generator() -> None:
+    shear, zoom_x, zoom_y, flip = random_parameters(np.random.default_rng(3), 4000, {**SETTINGS, "zoom_range": 0.3})
+    assert -20 <= shear.min() < -19 and 19 < shear.max() <= 20  # degrees, uniform over the whole range
+    assert 0.7 <= min(zoom_x.min(), zoom_y.min()) and max(zoom_x.max(), zoom_y.max()) <= 1.3
+    assert abs(np.corrcoef(zoom_x, zoom_y)[0, 1]) < 0.1  # independent axes; sigma about 0.016
+    assert abs(flip.mean() - 0.5) < 0.04  # sigma = 0.5 / sqrt(4000) = 0.008: five sigma
+    assert not random_parameters(np.random.default_rng(3), 100, {})[3].any()  # no flip unless asked
+
+
+@pytest.mark.parametrize("feeder", ["dataset", "sequence"])
+def test_labels_order_last_batch_and_rescale(tiny_dataset: Path, feeder: str) -> None:
+    folder = tiny_dataset / "train"
+    build = opencv_dataset if feeder == "dataset" else opencv_sequence
+    batches, names = build(folder, (32, 32), 5, shuffle=False, rescale=1 / 255, **SETTINGS)
+    epoch = list(batches) if feeder == "dataset" else [batches[index] for index in range(len(batches))]
+    labels = np.concatenate([np.asarray(y) for _, y in epoch])
+    assert names == ["circle", "square"] and labels.tolist() == list_images(folder)[1]
+    assert [len(y) for _, y in epoch] == [5, 5, 2]  # the smaller last batch, like flow_from_directory
+    images = np.concatenate([np.asarray(x) for x, _ in epoch])
+    assert images.dtype == np.float32 and images.shape == (12, 32, 32, 3) and 0.9 < images.max() <= 1.0
+
+
+def test_each_epoch_draws_new_transforms_and_a_new_order(tiny_dataset: Path) -> None:
+    sequence, _ = opencv_sequence(tiny_dataset / "train", (32, 32), 12, seed=4, **SETTINGS)
+    first_images, first_labels = sequence[0]
+    sequence.on_epoch_end()
+    second_images, second_labels = sequence[0]
+    assert not np.array_equal(first_images, second_images) and sorted(first_labels) == sorted(second_labels)
+    dataset, _ = opencv_dataset(tiny_dataset / "train", (32, 32), 12, seed=4, **SETTINGS)
+    one, two = (next(iter(dataset))[0].numpy() for _ in range(2))
+    assert not np.array_equal(one, two)
+
+
+def test_a_file_broken_after_the_check_is_named_mid_epoch(tiny_dataset: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "train"
+    shutil.copytree(tiny_dataset / "train", tree)
+    sequence, _ = opencv_sequence(tree, (32, 32), 4, shuffle=False)
+    (tree / "circle" / "circle_0001.jpg").write_bytes(b"overwritten")
+    with pytest.raises(ImageFolderError, match=r"circle_0001\.jpg cannot be decoded"):
+        sequence[0]
+
+
+def test_bad_arguments_are_one_clear_message(tiny_dataset: Path) -> None:
+    with pytest.raises(ValueError, match="does rescale, shear_range, zoom_range, horizontal_flip; not rotation_range"):
+        opencv_sequence(tiny_dataset / "train", rotation_range=10)
+    with pytest.raises(ValueError, match="batch_size must be a positive whole number"):
+        opencv_dataset(tiny_dataset / "train", batch_size=0)
