@@ -126,18 +126,27 @@ def opencv_images_per_second(folder: Path, size: int, count: int = 128) -> tuple
     return len(images) / (decoded - started), len(images) / (time.perf_counter() - decoded)
 
 
+def opencv_threads_images_per_second(folder: Path, size: int, batch_size: int, threads: int) -> float:
+    """OpenCV's decoding and augmenting fetched by ``threads`` threads of our own, no Keras: the work itself."""
+    from helpers.opencv_pipeline import opencv_sequence
+    from helpers.pipelines_compared import by_index_in_threads
+
+    sequence, _ = opencv_sequence(folder, (size, size), batch_size, **SETTINGS)
+    return images_per_second(by_index_in_threads(sequence, threads))
+
+
 def profile(measurements: list[Measurement], folder: Path, size: int, batch_size: int) -> str:
-    """Where the time goes, per image on one core: decoding and the transform, in TensorFlow (one 2-D pass or
-    two 1-D passes) and in OpenCV; and the share of the (TensorFlow) decode-only ceiling each pipeline can reach
-    when decoding and transforming share the cores."""
-    decode = 1000 / medians(measurements)["decode only"]
+    """Where the time goes: one thread's cost per image of decoding and of the transform in each library, what
+    OpenCV's own work reaches in one thread and in two (outside Keras), and what TensorFlow's decode-only does."""
     two, one = (1000 / transform_images_per_second(size, batch_size, two_passes=flag) for flag in (True, False))
     opencv_decode, opencv_warp = (1000 / rate for rate in opencv_images_per_second(folder, size))
+    alone = [opencv_threads_images_per_second(folder, size, batch_size, threads) for threads in (1, 2)]
     return (
-        f"profile (ms per image): TensorFlow decodes in {decode:.2f} and transforms in {one:.2f} (one 2-D pass) or "
-        f"{two:.2f} (two 1-D passes); OpenCV decodes in {opencv_decode:.2f} and transforms in {opencv_warp:.2f}. "
-        f"At most {decode / (decode + min(one, two)):.0%} of the ceiling with TensorFlow alone, "
-        f"{decode / (opencv_decode + opencv_warp):.0%} with OpenCV"
+        f"profile: TensorFlow's transform {one:.2f} ms/image in one 2-D pass, {two:.2f} in two 1-D passes (a batch, "
+        f"on the kernel's own threads); OpenCV, one thread: decode {opencv_decode:.2f} ms/image, transform "
+        f"{opencv_warp:.2f}; OpenCV's decode + augment without Keras: {alone[0]:,.0f} images/s in one thread, "
+        f"{alone[1]:,.0f} in two ({alone[1] / alone[0]:.1f}x); TensorFlow's decode only, in its pipeline: "
+        f"{medians(measurements)['decode only']:,.0f} images/s"
     )
 
 

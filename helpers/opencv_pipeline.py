@@ -32,7 +32,11 @@ def _cv2():
 def read_rgb(path: bytes | str | Path, target_size: tuple[int, int]) -> np.ndarray:
     """One file as uint8 RGB of ``target_size``, resized nearest-neighbour like ``flow_from_directory``."""
     cv2 = _cv2()
-    image = cv2.imdecode(np.fromfile(os.fsdecode(path), np.uint8), cv2.IMREAD_COLOR_RGB)
+    # RGB, as Keras loads; EXIF orientation ignored, as Keras's load_img does; 16-bit kept, to saturate like Keras
+    flags = cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION | cv2.IMREAD_ANYDEPTH
+    image = cv2.imdecode(np.fromfile(os.fsdecode(path), np.uint8), flags)
+    if image is not None and image.dtype != np.uint8:  # flow_from_directory clips 16-bit values at 255
+        image = np.minimum(image, 255).astype(np.uint8)
     if image is None:
         raise ImageFolderError(
             f"{os.fsdecode(path)} cannot be decoded (changed since it was checked?); check the folder again with "
@@ -87,7 +91,7 @@ def _checked(folder: Path, target_size: object, batch_size: object, settings: di
     unsupported = sorted(set(settings) - set(FAST_SETTINGS))
     if unsupported:
         raise ValueError(f"the OpenCV pipeline does {', '.join(FAST_SETTINGS)}; not {', '.join(unsupported)}.")
-    paths, labels, names, _ = list_images(folder)
+    paths, labels, names, _ = list_images(folder, decoder="OpenCV")
     return target_size, settings, paths, labels, names
 
 

@@ -6,7 +6,8 @@ image gets ONE affine transform that does its shear (degrees), independent zoom 
 [1-z, 1+z] and horizontal flip, exactly as the legacy generator composes them (about the image
 centre, nearest-edge fill, bilinear sampling), then ``rescale``. Labels, class order (sorted folder
 names) and the smaller last batch behave like ``flow_from_directory(class_mode="binary")``.
-The transform runs as two 1-D bilinear passes (:func:`separable_bilinear`), which is exact here.
+The transform runs as two 1-D bilinear passes (:func:`separable_bilinear`), which is exact here (TensorFlow's 2-D
+kernel gives the same pixels; make bench times both). :mod:`helpers.opencv_pipeline` applies the same map with OpenCV.
 """
 
 from __future__ import annotations
@@ -32,52 +33,63 @@ FINGERPRINT_BUCKETS = 2**62  # tf.strings.to_hash_bucket_fast: Fingerprint64 of 
 
 
 @functools.cache
-def _health(path: str, size: int, modified_ns: int) -> tuple[tuple[Finding, ...], int]:
-    """The health check's errors for one file and a fingerprint of its bytes, remembered while it is unchanged."""
-    tf = quiet_import("tensorflow")
+def _errors(path: str, size: int, modified_ns: int) -> tuple[Finding, ...]:
+    """The health check's errors for one file, remembered while it is unchanged (size and time)."""
     findings, _ = inspect_file(Path(path), Path(Path(path).name))
-    fingerprint = int(tf.strings.to_hash_bucket_fast([Path(path).read_bytes()], FINGERPRINT_BUCKETS)[0])
-    return tuple(finding for finding in findings if finding.severity == ERROR), fingerprint
+    return tuple(finding for finding in findings if finding.severity == ERROR)
 
 
-def check_file(path: Path) -> int:
+@functools.cache
+def _fingerprint(path: str, size: int, modified_ns: int) -> int:
+    """TensorFlow's Fingerprint64 of the file's bytes (what the pipeline recomputes when it reads the file)."""
+    tf = quiet_import("tensorflow")
+    return int(tf.strings.to_hash_bucket_fast([Path(path).read_bytes()], FINGERPRINT_BUCKETS)[0])
+
+
+def check_file(path: Path, decoder: str = "TensorFlow") -> int:
     """Refuse, by name, a file that would stop an epoch halfway: what the health check calls an error
-    (truncated, empty, unreadable, not an image, too large to decode) or a format TensorFlow cannot decode.
-    Returns the fingerprint of the bytes it checked (the pipeline compares it when it reads the file)."""
+    (truncated, empty, unreadable, not an image, too large to decode), or, for ``decoder="TensorFlow"``, a
+    format TensorFlow cannot decode (OpenCV reads TIFF, PPM and every BMP, like flow_from_directory).
+    Returns the fingerprint of the bytes it checked for TensorFlow (its pipeline compares it when it reads the
+    file), -1 for another decoder."""
     status = path.stat()
-    errors, fingerprint = _health(str(path), status.st_size, status.st_mtime_ns)
+    errors = _errors(str(path), status.st_size, status.st_mtime_ns)
     if errors:
         raise ImageFolderError(
             f"{path}: {errors[0].problem}, {errors[0].detail}. Move it out of the dataset "
             "(data_scripts/check_images.py --quarantine does that)."
         )
+    if decoder != "TensorFlow":
+        return -1
     with path.open("rb") as file:
         head = file.read(30)
     if not any(head.startswith(magic) for magic in DECODABLE):
         raise ImageFolderError(
             f"{path} is an image TensorFlow cannot decode (it reads {', '.join(DECODABLE.values())}); convert it to "
-            "JPEG or PNG, or read this dataset with flow_from_directory, which uses Pillow."
+            "JPEG or PNG, or use opencv_sequence or flow_from_directory, which read it."
         )
     bits = int.from_bytes(head[28:30], "little") if head.startswith(b"BM") else 24
     if bits not in (24, 32):  # 1-, 4- and 8-bit BMPs: TensorFlow fails on them, or reads palette indices as grey
         raise ImageFolderError(
             f"{path} is a {bits}-bit BMP; TensorFlow's decoder reads only 24- and 32-bit BMPs. Convert it to PNG "
-            "or JPEG, or read this dataset with flow_from_directory, which uses Pillow."
+            "or JPEG, or use opencv_sequence or flow_from_directory, which read it."
         )
-    return fingerprint
+    return _fingerprint(str(path), status.st_size, status.st_mtime_ns)
 
 
-def list_images(folder: Path, check: bool = True) -> tuple[list[bytes], list[int], list[str], list[int]]:
+def list_images(
+    folder: Path, check: bool = True, decoder: str = "TensorFlow"
+) -> tuple[list[bytes], list[int], list[str], list[int]]:
     """Image paths (as file-system bytes, so any name works), labels, class names and fingerprints of a
-    class-folder tree, in ``flow_from_directory``'s order. ``check`` refuses bad files up front (:func:`check_file`);
-    without it the fingerprints are -1 (not compared)."""
+    class-folder tree, in ``flow_from_directory``'s order. ``check`` refuses bad files up front (:func:`check_file`,
+    for ``decoder``); without it the fingerprints are -1 (not compared)."""
     paths, labels, names, fingerprints = [], [], [], []
     for number, class_folder in enumerate(class_folders(Path(folder))):
         files = image_files(class_folder)
         if not files:
             raise ImageFolderError(f"class folder {class_folder} has no images; add images or remove the folder.")
         for path in files:
-            fingerprints.append(check_file(path) if check else -1)
+            fingerprints.append(check_file(path, decoder) if check else -1)
             paths.append(os.fsencode(path))
             labels.append(number)
         names.append(class_folder.name)
@@ -118,7 +130,8 @@ def separable_bilinear(images, transforms):
 
     The legacy shear is horizontal, so each output row reads ONE input row position: interpolating rows
     first, then along each row, gives exactly the bilinear result of ``ImageProjectiveTransformV3`` with
-    nearest-edge fill (coordinates clamped to the image), for less work (make bench times both).
+    nearest-edge fill (coordinates clamped to the image). Which of the two is faster depends on the machine:
+    make bench times both.
     """
     tf = quiet_import("tensorflow")
     height, width = images.shape[1], images.shape[2]
@@ -188,8 +201,10 @@ def decode_and_resize(path, target_size: tuple[int, int], fingerprint=None):
         with tf.control_dependencies([tf.debugging.Assert(unchanged, [message, path], summarize=1)]):
             contents = tf.identity(contents)
     image = tf.io.decode_image(contents, channels=3, expand_animations=False)
-    image = tf.image.resize(image, target_size, method="nearest")
-    return tf.cast(image, tf.float32)
+    same_size = tf.reduce_all(tf.shape(image)[:2] == tf.constant(target_size))
+    image = tf.cond(same_size, lambda: image, lambda: tf.image.resize(image, target_size, method="nearest"))
+    image.set_shape([*target_size, 3])
+    return tf.cast(image, tf.float32)  # nearest keeps uint8; a resize to the same size would only cost time
 
 
 def fast_dataset(

@@ -19,11 +19,11 @@ from helpers.runtime import quiet_import
 SETTINGS = {"shear_range": 20, "zoom_range": 0.2, "horizontal_flip": True, "rescale": 1 / 255}
 PIPELINES = {
     "legacy": "ImageDataGenerator.flow_from_directory, one thread",
-    "legacy + threads": "the same, batches fetched by 2 worker threads",
+    "legacy + threads": "the same, workers=2 (2 threads fetch batches by index)",
     "layers in map": "image_dataset_from_directory + Keras 3 layers in Dataset.map",
     "TensorFlow only": "helpers.pipeline.fast_dataset: one affine transform per image, in TensorFlow",
     "OpenCV, tf.data": "helpers.opencv_pipeline.opencv_dataset: OpenCV in a parallel tf.data map",
-    "OpenCV, PyDataset": "helpers.opencv_pipeline.opencv_sequence: OpenCV, batches by index from 2 threads",
+    "OpenCV, PyDataset": "helpers.opencv_pipeline.opencv_sequence: OpenCV in a PyDataset, workers=2",
     "decode only": "decode + resize + batch, no augmentation (the ceiling)",
 }
 FAST_CANDIDATES = ("OpenCV, tf.data", "OpenCV, PyDataset")  # "fast" is whichever of the two is faster here
@@ -37,13 +37,28 @@ def legacy_flow(folder: Path, size: int, batch_size: int, seed: int = 0):
     )
 
 
-def by_index_in_threads(batches) -> Callable[[], Iterable]:
-    """One epoch of a sequence's batches fetched by ``WORKERS`` threads, as Keras's ``PyDataset`` workers do."""
+def by_index_in_threads(batches, threads: int = WORKERS) -> Callable[[], Iterable]:
+    """One epoch of a sequence's batches fetched by ``threads`` threads of our own, outside Keras (the profile)."""
 
     def epoch() -> Iterable:
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             yield from pool.map(batches.__getitem__, range(len(batches)))
         batches.on_epoch_end()
+
+    return epoch
+
+
+def through_keras(batches) -> Callable[[], Iterable]:
+    """One epoch of a ``PyDataset`` the way ``fit`` reads it on the TensorFlow backend: Keras's own adapter
+    (keras/src/trainers/data_adapters/py_dataset_adapter.py, ``PyDatasetAdapter.get_tf_dataset``), whose worker
+    threads fill a queue that one ``tf.data.Dataset.from_generator`` hands over, one batch at a time."""
+    from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
+
+    adapter = PyDatasetAdapter(batches, shuffle=False)
+
+    def epoch() -> Iterable:
+        yield from adapter.get_tf_dataset()
+        adapter.on_epoch_end()
 
     return epoch
 
@@ -81,7 +96,7 @@ def pipeline_batches(name: str, folder: Path, size: int, batch_size: int, seed: 
     if name == "legacy":
         return lambda: (source[index] for index in range(len(source)))
     if name in ("legacy + threads", "OpenCV, PyDataset"):
-        return by_index_in_threads(source)
+        return through_keras(source)
     return lambda: source
 
 

@@ -98,3 +98,59 @@ def test_bad_arguments_are_one_clear_message(tiny_dataset: Path) -> None:
         opencv_sequence(tiny_dataset / "train", rotation_range=10)
     with pytest.raises(ValueError, match="batch_size must be a positive whole number"):
         opencv_dataset(tiny_dataset / "train", batch_size=0)
+
+
+def keras_load(path: Path, size: tuple[int, int]) -> np.ndarray:
+    """What flow_from_directory reads: Keras's own load_img (nearest), as RGB uint8."""
+    keras = quiet_import("keras")
+    return np.asarray(keras.utils.load_img(path, target_size=size, interpolation="nearest"), np.uint8)
+
+
+def test_exif_orientation_and_16_bit_pngs_are_read_as_keras_reads_them(tmp_path: Path) -> None:
+    """Phone photos carry an EXIF rotation that Keras ignores; 16-bit PNGs Keras clips at 255, not scales."""
+    pixels = np.random.default_rng(5).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees to display
+    Image.fromarray(pixels).save(tmp_path / "phone.jpg", exif=exif.tobytes(), quality=95)
+    deep = np.arange(60 * 80, dtype=np.uint16).reshape(60, 80) * 13
+    Image.fromarray(deep).save(tmp_path / "deep.png")
+    for name in ("phone.jpg", "deep.png"):
+        assert np.array_equal(read_rgb(tmp_path / name, (60, 80)), keras_load(tmp_path / name, (60, 80))), name
+
+
+def test_formats_flow_from_directory_reads_and_tensorflow_does_not_are_accepted(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    Image.new("RGB", (30, 30), (200, 20, 20)).save(tmp_path / "a" / "scan.tif")
+    Image.new("RGB", (30, 30), (20, 200, 20)).save(tmp_path / "a" / "raw.ppm")
+    Image.new("1", (30, 30), 1).save(tmp_path / "b" / "mask.bmp")
+    sequence, _ = opencv_sequence(tmp_path, (30, 30), 8, shuffle=False)
+    images, labels = sequence[0]
+    assert labels.tolist() == [0.0, 0.0, 1.0] and images.shape == (3, 30, 30, 3)
+    assert images[0, 5, 5].tolist() == keras_load(tmp_path / "a" / "raw.ppm", (30, 30))[5, 5].tolist()
+
+
+@pytest.mark.parametrize("size", [(96, 128), (128, 96), (37, 53)])
+def test_the_transform_matches_the_legacy_generator_on_non_square_images(tiny_dataset: Path, size: tuple) -> None:
+    """A swapped centre (rows for columns) only shows on images that are not square."""
+    generator = quiet_import("tensorflow").keras.preprocessing.image.ImageDataGenerator(fill_mode="nearest")
+    rng = np.random.default_rng(6)
+    for path in sorted((tiny_dataset / "train" / "circle").iterdir())[:3]:
+        image = read_rgb(path, size)
+        shear, zoom_x, zoom_y, flip = (values[0] for values in random_parameters(rng, 1, SETTINGS))
+        legacy = generator.apply_transform(
+            image.astype(np.float32), {"shear": shear, "zx": zoom_x, "zy": zoom_y, "flip_horizontal": bool(flip)}
+        )
+        assert np.abs(augment(image, shear, zoom_x, zoom_y, flip) - legacy).max() <= 0.51
+
+
+def test_batches_equal_flow_from_directorys_without_augmentation(tiny_dataset: Path) -> None:
+    generator = quiet_import("tensorflow").keras.preprocessing.image.ImageDataGenerator(rescale=1 / 255)
+    flow = generator.flow_from_directory(
+        tiny_dataset / "train", (40, 24), batch_size=5, class_mode="binary", shuffle=False
+    )
+    sequence, names = opencv_sequence(tiny_dataset / "train", (40, 24), 5, shuffle=False, rescale=1 / 255)
+    assert names == list(flow.class_indices) and len(sequence) == len(flow)
+    for index in range(len(flow)):
+        (theirs, their_labels), (ours, our_labels) = flow[index], sequence[index]
+        assert np.array_equal(their_labels, our_labels) and np.allclose(theirs, ours, atol=1e-6)
