@@ -308,19 +308,24 @@ def test_quarantine_never_moves_files_that_live_outside_the_folder(tree: Path, t
     assert tree_hashes(elsewhere) == before
 
 
-def test_a_quarantine_that_fails_halfway_says_what_moved_and_how_to_undo(
-    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def fail_on_move(monkeypatch: pytest.MonkeyPatch, number: int) -> None:
+    """Make the ``number``-th file move of helpers.quarantine fail, as a full disk or a locked file would."""
     real_move, calls = shutil.move, []
 
     def failing_move(source: Path, target: Path) -> object:
         calls.append(source)
-        if len(calls) == 3:
+        if len(calls) == number:
             raise PermissionError(13, "Permission denied")
         return real_move(source, target)
 
-    before = tree_hashes(tree)
     monkeypatch.setattr("helpers.quarantine.shutil.move", failing_move)
+
+
+def test_a_quarantine_that_fails_halfway_says_what_moved_and_how_to_undo(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = tree_hashes(tree)
+    fail_on_move(monkeypatch, 3)
     with pytest.raises(ImageFolderError) as error:
         quarantine(check_image_tree(tree), tmp_path / "q")
     message = str(error.value)
@@ -369,15 +374,7 @@ def test_an_undo_that_fails_halfway_can_be_finished_and_bad_entries_are_refused(
 ) -> None:
     before = tree_hashes(tree)
     log = quarantine(check_image_tree(tree), tmp_path / "q")
-    real_move, calls = shutil.move, []
-
-    def failing_move(source: Path, target: Path) -> object:
-        calls.append(source)
-        if len(calls) == 2:
-            raise PermissionError(13, "Permission denied")
-        return real_move(source, target)
-
-    monkeypatch.setattr("helpers.quarantine.shutil.move", failing_move)
+    fail_on_move(monkeypatch, 2)
     with pytest.raises(ImageFolderError, match=r"failed \(Permission denied\); 1 of 4 file\(s\) are back"):
         undo_quarantine(log)
     monkeypatch.undo()
