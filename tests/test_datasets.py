@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from data_scripts import make_shapes
+from helpers.dataset_files import listed_files
 from helpers.datasets import (
     MANIFEST_NAME,
     PARTIAL_MARKER,
     DatasetError,
     DatasetSpec,
-    _listed_files,
     describe_extra_files,
     describe_manifest,
     display_path,
@@ -387,7 +387,7 @@ def apply_operation(target: Path, operation: tuple, user_files: dict[str, bytes]
                 write_dataset(target, SMALL_SPECS[operation[1]], force=True, progress=interrupted_after(operation[2]))
     except DatasetError:
         pass
-    listed = set(_listed_files(target)) if target.is_dir() else set()
+    listed = set(listed_files(target)) if target.is_dir() else set()
     if kind == "add":
         relative = f"{operation[1]}/{operation[2]}".lstrip("/")
         path = target / relative
