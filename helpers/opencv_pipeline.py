@@ -12,6 +12,7 @@ decoded straight to RGB (``IMREAD_COLOR_RGB``), and a test checks a red image co
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,7 @@ def augment(image: np.ndarray, shear: float, zoom_x: float, zoom_y: float, flip:
 
 
 def load_batch(paths: list, target_size: tuple[int, int], settings: dict, seed: list[int]) -> np.ndarray:
-    """Decode, augment and rescale one batch (float32, N x H x W x 3); ``seed`` fixes its random transforms."""
+    """Decode and augment one batch (uint8, N x H x W x 3, not yet rescaled); ``seed`` fixes its transforms."""
     height, width = target_size
     batch = np.empty((len(paths), height, width, 3), np.uint8)
     parameters = random_parameters(np.random.default_rng(seed), len(paths), settings)
@@ -79,8 +80,41 @@ def load_batch(paths: list, target_size: tuple[int, int], settings: dict, seed: 
     for index, path in enumerate(paths):
         image = read_rgb(path, target_size)
         batch[index] = augment(image, *(values[index] for values in parameters)) if geometric else image
-    scale = settings.get("rescale")
-    return np.multiply(batch, np.float32(scale if scale is not None else 1.0), dtype=np.float32)
+    return batch
+
+
+def _scale(settings: dict) -> np.float32:
+    return np.float32(settings["rescale"] if settings.get("rescale") is not None else 1.0)
+
+
+class _Epochs:
+    """The batches of one epoch after another: a new file order and new transforms each epoch, seeded."""
+
+    def __init__(
+        self, paths: list, labels: np.ndarray, target_size, batch_size: int, shuffle: bool, seed: int, settings: dict
+    ) -> None:
+        self.paths, self.labels, self.target_size, self.batch_size = paths, labels, target_size, batch_size
+        self.shuffle, self.seed, self.settings, self.epoch = shuffle, seed, settings, 0
+        self.order = self._order()
+
+    def _order(self) -> np.ndarray:
+        indices = np.arange(len(self.paths))
+        return np.random.default_rng([self.seed, self.epoch]).permutation(indices) if self.shuffle else indices
+
+    def __len__(self) -> int:
+        return -(-len(self.paths) // self.batch_size)
+
+    def batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batch ``index`` of the current epoch: uint8 images and float32 labels."""
+        chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        images = load_batch(
+            [self.paths[i] for i in chosen], self.target_size, self.settings, [self.seed, self.epoch, index]
+        )
+        return images, self.labels[chosen]
+
+    def next_epoch(self) -> None:
+        self.epoch += 1
+        self.order = self._order()
 
 
 def _checked(folder: Path, target_size: object, batch_size: object, settings: dict) -> tuple:
@@ -96,64 +130,66 @@ def _checked(folder: Path, target_size: object, batch_size: object, settings: di
 
 
 def opencv_dataset(
-    folder: Path, target_size=(128, 128), batch_size: int = 64, shuffle: bool = True, seed: int = 0, **settings
+    folder: Path,
+    target_size=(128, 128),
+    batch_size: int = 64,
+    shuffle: bool = True,
+    seed: int = 0,
+    workers: int = 2,
+    **settings,
 ):
     """A ``tf.data.Dataset`` of ``(x, y)`` batches decoded and augmented by OpenCV, and the class names.
 
-    File names are shuffled (each epoch anew) and batched; each batch is one ``numpy_function`` call that
-    decodes, augments and rescales it, two or more batches at once (``num_parallel_calls``), prefetched.
+    ``workers`` threads of our own decode and augment whole batches (OpenCV lets go of Python's GIL, so they
+    run at once); ``tf.data.Dataset.from_generator`` takes the finished uint8 batches in order, and TensorFlow
+    converts them to float32 and rescales them. Each pass over the dataset is a new epoch.
     """
     tf = quiet_import("tensorflow")
     target_size, settings, paths, labels, names = _checked(folder, target_size, batch_size, settings)
-    files = tf.data.Dataset.from_tensor_slices((paths, np.asarray(labels, np.float32)))
-    if shuffle:
-        files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-    randomness = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    epochs = _Epochs(paths, np.asarray(labels, np.float32), target_size, batch_size, shuffle, seed, settings)
 
-    def load(batch_paths, batch_seed):
-        return load_batch(list(batch_paths), target_size, settings, [seed, int(batch_seed) & 0x7FFFFFFF])
+    def one_epoch():
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            yield from pool.map(epochs.batch, range(len(epochs)))
+        epochs.next_epoch()
 
-    def prepare(batch, batch_seed):
-        images = tf.numpy_function(load, [batch[0], batch_seed], tf.float32, stateful=True)
-        images.set_shape([None, *target_size, 3])
-        return images, batch[1]
-
-    batches = tf.data.Dataset.zip((files.batch(batch_size), randomness))
-    dataset = batches.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    signature = (tf.TensorSpec([None, *target_size, 3], tf.uint8), tf.TensorSpec([None], tf.float32))
+    dataset = tf.data.Dataset.from_generator(one_epoch, output_signature=signature)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(epochs)))  # len() and fit's step count
+    scale = _scale(settings)
+    dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) * scale, y), num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE), names
 
 
 def opencv_sequence(
-    folder: Path, target_size=(128, 128), batch_size: int = 64, shuffle: bool = True, seed: int = 0,
-    workers: int = 2, **settings,
-):  # fmt: skip
+    folder: Path,
+    target_size=(128, 128),
+    batch_size: int = 64,
+    shuffle: bool = True,
+    seed: int = 0,
+    workers: int = 2,
+    **settings,
+):
     """The same batches from a ``keras.utils.PyDataset`` whose ``workers`` threads fetch batches by index."""
     keras = quiet_import("keras")
     target_size, settings, paths, labels, names = _checked(folder, target_size, batch_size, settings)
-    labels = np.asarray(labels, np.float32)
+    epochs = _Epochs(paths, np.asarray(labels, np.float32), target_size, batch_size, shuffle, seed, settings)
+    scale = _scale(settings)
 
     class OpenCVBatches(keras.utils.PyDataset):
         """Batch ``i`` of the current epoch's order; a new order and new transforms every epoch."""
 
         def __init__(self) -> None:
             super().__init__(workers=workers, use_multiprocessing=False)
-            self.epoch = 0
-            self.order = self._order()
-
-        def _order(self) -> np.ndarray:
-            indices = np.arange(len(paths))
-            return np.random.default_rng([seed, self.epoch]).permutation(indices) if shuffle else indices
 
         def __len__(self) -> int:
-            return -(-len(paths) // batch_size)
+            return len(epochs)
 
         def __getitem__(self, index: int):
-            chosen = self.order[index * batch_size : (index + 1) * batch_size]
-            images = load_batch([paths[i] for i in chosen], target_size, settings, [seed, self.epoch, index])
-            return images, labels[chosen]
+            images, batch_labels = epochs.batch(index)
+            return np.multiply(images, scale, dtype=np.float32), batch_labels
 
         def on_epoch_end(self) -> None:
-            self.epoch += 1
-            self.order = self._order()
+            epochs.next_epoch()
 
     return OpenCVBatches(), names
