@@ -1,4 +1,5 @@
-"""pytest plugin: add up each notebook's run time, print it, and fail the run past the budget.
+"""pytest plugin: add up each notebook's run time and print it against the budget (a report: a slower machine
+never fails a run for being slow).
 
 nbval turns every cell into a test item, so ``--durations`` lists cells; a lesson's budget is for the
 whole notebook (kernel start included), which this plugin sums from the items' setup, call and teardown.
@@ -21,10 +22,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _seconds[path] += report.duration
 
 
-def over_budget() -> dict[str, float]:
-    return {path: seconds for path, seconds in _seconds.items() if seconds > BUDGET_SECONDS}
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _seconds:
         return
@@ -34,7 +31,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{seconds:6.1f} s  {path}{flag}")
     terminalreporter.write_line(f"{sum(_seconds.values()):6.1f} s  all notebooks")
 
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if over_budget() and exitstatus == 0:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
