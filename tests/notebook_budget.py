@@ -30,4 +30,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         flag = "  OVER BUDGET" if seconds > BUDGET_SECONDS else ""
         terminalreporter.write_line(f"{seconds:6.1f} s  {path}{flag}")
     terminalreporter.write_line(f"{sum(_seconds.values()):6.1f} s  all notebooks")
-
