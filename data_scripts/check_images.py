@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from helpers.command_line import OneLineParser, positive_int, printable_output, visible  # noqa: E402
 from helpers.health import check_image_tree, quarantine, undo_quarantine  # noqa: E402
-from helpers.images import ImageFolderError  # noqa: E402
+from helpers.images import MAX_PIXELS, ImageFolderError  # noqa: E402
 
 PROG = "check_images.py"
 EXIT_ERRORS_FOUND = 3
@@ -43,7 +43,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--undo", type=Path, metavar="LOG", help="move the files of a quarantine log back")
     parser.add_argument("--min-side", type=positive_int, default=32, metavar="PX", help="smaller is 'too small' (32)")
     parser.add_argument(
-        "--max-pixels", type=positive_int, default=40_000_000, metavar="N", help="more is 'huge' (40000000)"
+        "--max-pixels", type=positive_int, default=MAX_PIXELS, metavar="N", help=f"more is 'huge' ({MAX_PIXELS})"
     )
     arguments = parser.parse_args(argv)
     if arguments.undo and (arguments.folder or arguments.quarantine):

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from helpers.images import MAX_PIXELS
+
 ERROR, WARNING = "error", "warning"
 FIXES = {
     "empty file": "re-download it, or move it out (check_images.py --quarantine DIR)",
@@ -100,7 +102,7 @@ def _mode_finding(relative: Path, image: Image.Image) -> Finding | None:
 
 
 def inspect_file(
-    path: Path, relative: Path, min_side: int = 32, max_pixels: int = 40_000_000
+    path: Path, relative: Path, min_side: int = 32, max_pixels: int = MAX_PIXELS
 ) -> tuple[list[Finding], str | None]:
     """Findings for one file with an image extension, and its content SHA-256 when it loads (else None)."""
     try:
@@ -136,7 +138,7 @@ def inspect_file(
     return [f for f in findings if f is not None], hashlib.sha256(data).hexdigest()
 
 
-def check_image_file(path: Path, min_side: int = 32, max_pixels: int = 40_000_000) -> list[Finding]:
+def check_image_file(path: Path, min_side: int = 32, max_pixels: int = MAX_PIXELS) -> list[Finding]:
     """The findings for a single image file (paths in them are the file name only)."""
     path = Path(path)
     return inspect_file(path, Path(path.name), min_side, max_pixels)[0]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.file_health import ERROR, FIXES, WARNING, Finding, check_image_file, inspect_file, make_finding
-from helpers.images import SKIPPED_IMAGE_EXTENSIONS, ImageFolderError, class_folders, is_image_name
+from helpers.images import MAX_PIXELS, SKIPPED_IMAGE_EXTENSIONS, ImageFolderError, class_folders, is_image_name
 from helpers.quarantine import quarantine, undo_quarantine
 
 SPLIT_NAMES = ("train", "val", "validation", "test")  # the order duplicates keep: the train copy stays
@@ -171,7 +171,7 @@ def _sort_key(finding: Finding) -> tuple[int, str, str]:
     return (0 if finding.severity == ERROR else 1, finding.path.as_posix(), finding.problem)
 
 
-def check_image_tree(root: Path, min_side: int = 32, max_pixels: int = 40_000_000) -> HealthReport:
+def check_image_tree(root: Path, min_side: int = 32, max_pixels: int = MAX_PIXELS) -> HealthReport:
     """Scan a dataset (a root with train/val/test, or one split with class folders) and report every problem.
 
     Reads every image fully (Pillow ``load()``), so it finds what crashes a generator only mid-epoch.

@@ -11,6 +11,7 @@ decoded straight to RGB (``IMREAD_COLOR_RGB``), and a test checks a red image co
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +24,7 @@ from helpers.pipeline import FAST_SETTINGS, legacy_coefficients, list_images
 from helpers.runtime import quiet_import
 
 
+@functools.cache
 def _cv2():
     import cv2
 
@@ -117,7 +119,8 @@ class _Epochs:
         self.order = self._order()
 
 
-def _checked(folder: Path, target_size: object, batch_size: object, settings: dict) -> tuple:
+def _epochs_of(folder: Path, target_size: object, batch_size: object, shuffle: bool, seed: int, settings: dict):
+    """The checked arguments as the batches of one epoch after another, the settings and the class names."""
     target_size = check_target_size(target_size)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}.")
@@ -126,7 +129,8 @@ def _checked(folder: Path, target_size: object, batch_size: object, settings: di
     if unsupported:
         raise ValueError(f"the OpenCV pipeline does {', '.join(FAST_SETTINGS)}; not {', '.join(unsupported)}.")
     paths, labels, names, _ = list_images(folder, decoder="OpenCV")
-    return target_size, settings, paths, labels, names
+    epochs = _Epochs(paths, np.asarray(labels, np.float32), target_size, batch_size, shuffle, seed, settings)
+    return epochs, settings, names
 
 
 def opencv_dataset(
@@ -145,15 +149,14 @@ def opencv_dataset(
     converts them to float32 and rescales them. Each pass over the dataset is a new epoch.
     """
     tf = quiet_import("tensorflow")
-    target_size, settings, paths, labels, names = _checked(folder, target_size, batch_size, settings)
-    epochs = _Epochs(paths, np.asarray(labels, np.float32), target_size, batch_size, shuffle, seed, settings)
+    epochs, settings, names = _epochs_of(folder, target_size, batch_size, shuffle, seed, settings)
 
     def one_epoch():
         with ThreadPoolExecutor(max_workers=workers) as pool:
             yield from pool.map(epochs.batch, range(len(epochs)))
         epochs.next_epoch()
 
-    signature = (tf.TensorSpec([None, *target_size, 3], tf.uint8), tf.TensorSpec([None], tf.float32))
+    signature = (tf.TensorSpec([None, *epochs.target_size, 3], tf.uint8), tf.TensorSpec([None], tf.float32))
     dataset = tf.data.Dataset.from_generator(one_epoch, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(epochs)))  # len() and fit's step count
     scale = _scale(settings)
@@ -172,8 +175,7 @@ def opencv_sequence(
 ):
     """The same batches from a ``keras.utils.PyDataset`` whose ``workers`` threads fetch batches by index."""
     keras = quiet_import("keras")
-    target_size, settings, paths, labels, names = _checked(folder, target_size, batch_size, settings)
-    epochs = _Epochs(paths, np.asarray(labels, np.float32), target_size, batch_size, shuffle, seed, settings)
+    epochs, settings, names = _epochs_of(folder, target_size, batch_size, shuffle, seed, settings)
     scale = _scale(settings)
 
     class OpenCVBatches(keras.utils.PyDataset):

@@ -20,13 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from helpers.augmentation import check_settings, zoom_bounds
-from helpers.health import ERROR, Finding, inspect_file
+from helpers.file_health import ERROR, SIGNATURES, Finding, inspect_file
 from helpers.images import ImageFolderError, check_target_size, class_folders, image_files
 from helpers.runtime import quiet_import
 
 FAST_SETTINGS = ("rescale", "shear_range", "zoom_range", "horizontal_flip")
-# What tf.io.decode_image reads, by signature (flow_from_directory also loads TIFF and PPM, through Pillow).
-DECODABLE = {b"\xff\xd8\xff": "JPEG", b"\x89PNG": "PNG", b"GIF8": "GIF", b"BM": "BMP", b"RIFF": "WebP"}
 
 
 FINGERPRINT_BUCKETS = 2**62  # tf.strings.to_hash_bucket_fast: Fingerprint64 of the file's bytes
@@ -63,9 +61,9 @@ def check_file(path: Path, decoder: str = "TensorFlow") -> int:
         return -1
     with path.open("rb") as file:
         head = file.read(30)
-    if not any(head.startswith(magic) for magic in DECODABLE):
+    if not any(head.startswith(magic) for magic in SIGNATURES):  # tf.io.decode_image reads exactly these formats
         raise ImageFolderError(
-            f"{path} is an image TensorFlow cannot decode (it reads {', '.join(DECODABLE.values())}); convert it to "
+            f"{path} is an image TensorFlow cannot decode (it reads {', '.join(SIGNATURES.values())}); convert it to "
             "JPEG or PNG, or use opencv_sequence or flow_from_directory, which read it."
         )
     bits = int.from_bytes(head[28:30], "little") if head.startswith(b"BM") else 24
