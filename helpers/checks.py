@@ -64,3 +64,37 @@ def check_equal(
         specific = next((text for wrong, text in (mistakes or {}).items() if _same(answer, wrong)), hint)
         raise NotYetError(f"{exercise}: {answer!r} is not right yet. {specific}")
     print(f"{exercise}: correct ({answer!r}).")
+
+
+def check_shards(exercise: str, share: object) -> None:
+    """Check a student's ``share(names, workers, index)``: each name to exactly one worker, shares within one.
+
+    It is called for a few clusters, including one with fewer files than workers; a function that raises, or
+    returns something other than a list of names, gets its own message.
+    """
+    require_answer(exercise, share)
+    if not callable(share):
+        raise NotYetError(f"{exercise}: expected a function share(names, workers, index), got {_kind(share)}.")
+    for count, workers in ((10, 2), (7, 3), (2, 4)):
+        names = [f"image_{number}.jpg" for number in range(count)]
+        call = f"share(<{count} names>, {workers}, index)"
+        try:
+            shares = [share(list(names), workers, index) for index in range(workers)]
+        except Exception as error:  # noqa: BLE001 - any error in student code becomes one clear message
+            raise NotYetError(f"{exercise}: {call} raised {type(error).__name__}: {error}") from None
+        if any(isinstance(part, str) or not hasattr(part, "__iter__") for part in shares):
+            raise NotYetError(f"{exercise}: {call} should return a list of file names, not {_kind(shares[0])}.")
+        shares = [list(part) for part in shares]
+        taken = [name for part in shares for name in part]
+        if sorted(taken) == sorted(names * workers):
+            raise NotYetError(f"{exercise}: every worker got every file: that is no sharding (AutoShardPolicy.OFF).")
+        twice = sorted({name for name in taken if taken.count(name) > 1})
+        if twice:
+            raise NotYetError(f"{exercise}: {call}: {twice[0]} went to more than one worker.")
+        missing = sorted(set(names) - set(taken))
+        if missing:
+            raise NotYetError(f"{exercise}: {call}: {missing[0]} went to no worker, so it would never be trained on.")
+        sizes = [len(part) for part in shares]
+        if max(sizes) - min(sizes) > 1:
+            raise NotYetError(f"{exercise}: {call} gave shares of {sizes} files: the biggest sets everyone's pace.")
+    print(f"{exercise}: correct (every file went to exactly one worker; shares differ by at most one).")

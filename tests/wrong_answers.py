@@ -62,6 +62,11 @@ WRONG_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
             "horizontal_flip turns left arrows into right ones",
         ),
     },
+    "07_multi_worker.ipynb": {
+        "Exercise 1": ("exercise_cluster_steps = 2500 // (48 * 3)", "That is floor"),
+        "Exercise 2": ("def exercise_share(names, workers, index):\n    return names", "that is no sharding"),
+        "Exercise 3": ("exercise_steps_after_restart = 10 * 40", "without BackupAndRestore"),
+    },
 }
 
 TRIAL = "fitgen_trial"  # metadata key of the cells with_answer_trials() inserts

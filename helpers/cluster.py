@@ -1,0 +1,253 @@
+"""Start a real ``tf.distribute`` cluster of worker processes on 127.0.0.1, wait for it, always stop it.
+
+Each worker is the command ``python -m helpers.cluster_worker ...`` with its own ``TF_CONFIG``, exactly as it
+would run on its own machine; here every address is a free loopback port. A worker writes its measurements to
+``worker-N.json`` and its output to ``worker-N.log`` in the run folder. Every process this module starts runs
+in its own process group and is killed (with its children) when the run ends, fails, times out or the cell is
+interrupted, so no worker outlives the lesson.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers.datasets import REPO_ROOT
+
+FOLDER_MARK = ".fitgen-cluster"  # a run folder the kit made: only such a folder is ever emptied
+LOG_LINES_IN_ERRORS = 8
+QUIET_WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "ABSL_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR"}
+
+
+class WorkerFailed(RuntimeError):
+    """A worker exited with an error or did not finish in time; the message names it and quotes its log."""
+
+    def _render_traceback_(self) -> list[str]:  # one message in Jupyter, not a traceback
+        return [f"WorkerFailed: {self}"]
+
+
+@dataclass(frozen=True)
+class WorkerResult:
+    """One worker process: its exit code (negative: killed by that signal), JSON report and log."""
+
+    index: int
+    exit_code: int
+    report: dict
+    log: str
+
+    @property
+    def log_tail(self) -> str:
+        return "\n".join(self.log.strip().splitlines()[-LOG_LINES_IN_ERRORS:])
+
+
+@dataclass(frozen=True)
+class ClusterRun:
+    """What :func:`run_cluster` collected: one result per worker and the wall time of the whole run."""
+
+    workers: tuple[WorkerResult, ...]
+    seconds: float
+    folder: Path
+
+    @property
+    def reports(self) -> list[dict]:
+        return [worker.report for worker in self.workers]
+
+
+def _check_count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
+    return value
+
+
+def free_loopback_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports on 127.0.0.1 that nothing listens on right now (the OS picks them)."""
+    sockets = []
+    try:
+        for _ in range(_check_count("count", count)):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def check_port_free(port: int) -> None:
+    """Raise a clear error when ``port`` on 127.0.0.1 is taken (a worker could not listen on it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise ValueError(
+                f"Port {port} on 127.0.0.1 is already in use, so a worker could not listen on it. "
+                "Choose another port, or leave ports out and let the kit pick free ones."
+            ) from None
+
+
+def tf_config(addresses: Sequence[str], index: int) -> str:
+    """The ``TF_CONFIG`` of worker ``index`` in a cluster of ``addresses`` ("host:port" each)."""
+    return json.dumps({"cluster": {"worker": list(addresses)}, "task": {"type": "worker", "index": index}})
+
+
+def prepare_folder(folder: Path | str) -> Path:
+    """An empty run folder: created (with its parents), or emptied only if the kit made it (it holds the mark)."""
+    folder = Path(folder)
+    if folder.exists():
+        if not (folder / FOLDER_MARK).exists():
+            raise ValueError(
+                f"{folder} already exists and was not made by the kit, so it is left untouched. "
+                "Choose a new folder for the cluster run."
+            )
+        _empty_kit_folder(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / FOLDER_MARK).write_text("made by fitgen-kit's cluster helper; emptied on the next run\n")
+    return folder
+
+
+def _empty_kit_folder(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            path.rmdir()
+
+
+WORKER_MODULE = "helpers.cluster_worker"
+WORKER_STEPS = ("sharding", "train", "keras3", "fewer-files")  # what helpers.cluster_worker can run, in its order
+
+
+def worker_arguments(
+    data: Path | str,
+    steps: Sequence[str],
+    per_replica_batch: int = 32,
+    epochs: int = 4,
+    backup: Path | str | None = None,
+    save: Path | str | None = None,
+    crash_at: tuple[int, int] | None = None,
+) -> list[str]:
+    """The command-line arguments of ``python -m helpers.cluster_worker``, checked before any process starts.
+
+    ``crash_at=(epoch, step)`` makes worker 1 kill itself there (SIGKILL), as a machine that dies would.
+    """
+    if not Path(data).is_dir():
+        raise ValueError(f"data must be a folder of class folders; {data} is not a folder.")
+    unknown = [step for step in steps if step not in WORKER_STEPS]
+    if unknown or not steps:
+        raise ValueError(f"steps must be some of {WORKER_STEPS}, got {list(steps)!r}.")
+    arguments = ["--data", str(data), "--steps", ",".join(steps)]
+    arguments += ["--per-replica-batch", str(_check_count("per_replica_batch", per_replica_batch))]
+    arguments += ["--epochs", str(_check_count("epochs", epochs))]
+    if backup is not None:
+        arguments += ["--backup", str(backup)]
+    if save is not None:
+        arguments += ["--save", str(save)]
+    if crash_at is not None:
+        epoch, step = crash_at
+        arguments += ["--crash-at", f"{_check_count('crash epoch', epoch)}:{_check_count('crash step', step)}"]
+    return arguments
+
+
+def worker_command(arguments: Sequence[str], module: str = WORKER_MODULE) -> list[str]:
+    """The command every worker runs: this Python, the kit's worker module, and ``arguments``."""
+    return [sys.executable, "-m", module, *arguments]
+
+
+def _read_report(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _stop(processes: Sequence[subprocess.Popen]) -> None:
+    """Kill every process group still running and reap it (no zombie, no orphaned child)."""
+    for process in processes:
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    for process in processes:
+        process.wait()
+
+
+def _signal_name(exit_code: int) -> str:
+    return f" (killed by {signal.Signals(-exit_code).name})" if exit_code < 0 else ""
+
+
+def _failure(worker: WorkerResult, reason: str) -> WorkerFailed:
+    tail = worker.log_tail or "(its log is empty)"
+    return WorkerFailed(f"worker {worker.index} {reason}. Last lines of its log:\n{tail}")
+
+
+def run_cluster(
+    workers: int,
+    arguments: Sequence[str],
+    folder: Path | str,
+    timeout: float = 120.0,
+    ports: Sequence[int] | None = None,
+    check: bool = True,
+    module: str = WORKER_MODULE,
+) -> ClusterRun:
+    """Run ``workers`` worker processes as one cluster until all exit; return their reports and logs.
+
+    ``arguments`` go to every worker (``--report`` is added: the run folder). ``check=True`` raises
+    :class:`WorkerFailed` for the first worker that exits with an error; ``check=False`` returns every exit
+    code (for a run where a worker is meant to die). A run longer than ``timeout`` seconds is killed and
+    always raises: a hung cluster never blocks the notebook. ``module`` is the worker (tests use a fake one).
+    """
+    count = _check_count("workers", workers)
+    if timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
+    if ports is None:
+        ports = free_loopback_ports(count)
+    elif len(ports) != count:
+        raise ValueError(f"Give one port per worker: {count} worker(s), {len(ports)} port(s).")
+    for port in ports:
+        check_port_free(port)
+    folder = prepare_folder(folder)
+    addresses = [f"127.0.0.1:{port}" for port in ports]
+    command = worker_command([*arguments, "--report", str(folder)], module)
+    processes: list[subprocess.Popen] = []
+    exited: dict[int, float] = {}  # worker -> when it was seen to exit: the first failure is the cause
+    logs = [folder / f"worker-{index}.log" for index in range(count)]
+    started = time.monotonic()
+    try:
+        for index in range(count):
+            env = {**os.environ, **QUIET_WORKER_ENV, "TF_CONFIG": tf_config(addresses, index)}
+            with open(logs[index], "wb") as log:
+                processes.append(
+                    subprocess.Popen(
+                        command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    )
+                )
+        deadline = started + timeout
+        while any(process.poll() is None for process in processes) and time.monotonic() < deadline:
+            for index, process in enumerate(processes):
+                if index not in exited and process.poll() is not None:
+                    exited[index] = time.monotonic()
+            time.sleep(0.05)
+        hung = [index for index, process in enumerate(processes) if process.poll() is None]
+    finally:
+        _stop(processes)
+    seconds = time.monotonic() - started
+    results = tuple(
+        WorkerResult(index, process.returncode, _read_report(folder / f"worker-{index}.json"), logs[index].read_text())
+        for index, process in enumerate(processes)
+    )
+    if hung:
+        raise _failure(results[hung[0]], f"did not finish within {timeout:g} s and was stopped (a hung cluster?)")
+    failed = sorted((exited.get(r.index, seconds), r.index) for r in results if r.exit_code != 0)
+    if check and failed:
+        first = results[failed[0][1]]
+        raise _failure(first, f"exited with code {first.exit_code}" + _signal_name(first.exit_code))
+    return ClusterRun(results, seconds, folder)

@@ -1,0 +1,151 @@
+"""Lesson 07's summaries of what the cluster's workers reported: stable, rounded facts a notebook can print.
+
+The workers write raw measurements (sample ids, steps, errors, times); these functions turn them into the
+few numbers the lesson teaches and asserts, and leave timings to cells whose output nbval does not compare.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from helpers.cluster import ClusterRun, tf_config
+
+
+@dataclass(frozen=True)
+class FeedingRow:
+    """One way of feeding the cluster, as every worker measured it during one epoch of ``fit``."""
+
+    name: str
+    steps: tuple[int, ...]  # per worker
+    trained: tuple[int, ...]  # images each worker trained on (with repeats)
+    distinct: tuple[int, ...]  # distinct images each worker trained on
+    cluster_distinct: int  # distinct images the whole cluster trained on
+    decoded: tuple[int, ...]  # images each worker decoded
+    smallest_batch: int
+    error: str | None = None
+
+    @property
+    def cluster_images(self) -> int:
+        return sum(self.trained)
+
+
+def feeding_rows(run: ClusterRun) -> list[FeedingRow]:
+    """One row per experiment of the ``sharding`` step, gathered from every worker's report."""
+    reports = [report["sharding"]["experiments"] for report in run.reports]
+    rows = []
+    for name in reports[0]:
+        results = [report[name] for report in reports]
+        errors = [result["error"] for result in results if "error" in result]
+        if errors:
+            rows.append(FeedingRow(name, (), (), (), 0, (), 0, errors[0]))
+            continue
+        ids = [result["trained_ids"] for result in results]
+        rows.append(
+            FeedingRow(
+                name,
+                tuple(result["steps"] for result in results),
+                tuple(len(each) for each in ids),
+                tuple(len(set(each)) for each in ids),
+                len(set().union(*ids)),
+                tuple(result["decoded"] for result in results),
+                min(result["smallest_batch"] for result in results),
+            )
+        )
+    return rows
+
+
+def _same_or_each(values: Sequence[int]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else "/".join(str(v) for v in values)
+
+
+def decode_words(decoded: int, trained: int, samples: int) -> str:
+    """How much a worker decoded, in words that do not depend on read-ahead: its share, all, or more than it used."""
+    if decoded >= samples:
+        return f"all {samples}"
+    if decoded == trained:
+        return "only what it trained on"
+    return "what it trained on + read-ahead"
+
+
+def describe_feeding(rows: Sequence[FeedingRow], samples: int) -> str:
+    """A fixed-width table: steps, images each worker trained, distinct images in the cluster, decoding."""
+    width = max(len(row.name) for row in rows) + 2
+    lines = [
+        f"{'how the data reaches fit':<{width}}{'steps':>7}{'trained/worker':>16}{'distinct in cluster':>22}"
+        f"   decoded by each worker"
+    ]
+    for row in rows:
+        if row.error:
+            lines.append(f"{row.name:<{width}}  {row.error}")
+            continue
+        decoded = sorted({decode_words(d, t, samples) for d, t in zip(row.decoded, row.trained, strict=True)})
+        lines.append(
+            f"{row.name:<{width}}{_same_or_each(row.steps):>7}{_same_or_each(row.trained):>16}"
+            f"{f'{row.cluster_distinct} of {samples}':>22}   {', '.join(decoded)}"
+        )
+    return "\n".join(lines)
+
+
+def crash_facts(run: ClusterRun) -> dict:
+    """Who died where, and what the survivors did: exit codes, the error each survivor got, and how soon."""
+    crashed = [worker for worker in run.workers if "crash" in worker.report]
+    if not crashed:
+        raise ValueError("No worker of this run recorded a crash: was it started with crash_at=(epoch, step)?")
+    dead = crashed[0]
+    crash = dead.report["crash"]
+    survivors = [worker for worker in run.workers if worker is not dead]
+    return {
+        "crashed_worker": dead.index,
+        "exit_code": dead.exit_code,
+        "epoch": crash["epochs"][-1],
+        "steps_done_in_epoch": crash["steps"][-1],
+        "survivors": {
+            worker.index: {
+                "exit_code": worker.exit_code,
+                "error": worker.report.get("train", {}).get("error"),
+                "seconds_after_crash": worker.report.get("train", {}).get("error_time", float("nan")) - crash["time"],
+            }
+            for worker in survivors
+        },
+    }
+
+
+def backup_epochs(folder: Path | str) -> list[int]:
+    """Epochs saved in a ``BackupAndRestore`` folder (its checkpoints are named ``ckpt-EPOCHS``)."""
+    names = (path.name for path in Path(folder).rglob("ckpt-*.index"))
+    return sorted(int(match.group(1)) for name in names if (match := re.fullmatch(r"ckpt-(\d+)\.index", name)))
+
+
+def largest_weight_difference(first: Path | str, second: Path | str) -> float:
+    """The largest absolute difference between the chief's final weights of two runs (``final-weights.npz``)."""
+    with np.load(Path(first) / "final-weights.npz") as one, np.load(Path(second) / "final-weights.npz") as two:
+        if one.files != two.files or any(one[key].shape != two[key].shape for key in one.files):
+            raise ValueError("The two runs trained different models: their weights cannot be compared.")
+        return max(float(np.max(np.abs(one[key] - two[key]))) for key in one.files)
+
+
+def host_commands(hosts: Sequence[str], arguments: Sequence[str], port: int = 2222) -> str:
+    """The command to type on each machine to run the same training on real hosts (one line per host)."""
+    addresses = [f"{host}:{port}" for host in hosts]
+    worker = " ".join(shlex.quote(part) for part in ["python", "-m", "helpers.cluster_worker", *arguments])
+    return "\n".join(
+        f"# on {host}:\nTF_CONFIG={shlex.quote(tf_config(addresses, index))} {worker}"
+        for index, host in enumerate(hosts)
+    )
+
+
+def saved_files(run: ClusterRun) -> list[str]:
+    """What each worker's save wrote and whether it is still there: only the chief's file is kept."""
+    lines = []
+    for worker in run.workers:
+        saved = worker.report["train"]["saved"]
+        role = "chief" if worker.report["cluster"]["chief"] else "worker"
+        state = "kept" if saved["kept"] else "deleted after writing"
+        lines.append(f"worker {worker.index} ({role}): wrote {Path(saved['path']).name}, {state}")
+    return lines
