@@ -22,7 +22,7 @@ BROWSER_TESTS := $(if $(CHROMIUM),,--ignore=tests/browser)
 TOOLS := .cache/tools
 PRE_COMMIT_VERSION := 4.7.0
 
-.PHONY: help setup lab test test-browser test-student test-tools student lint unit nbval regen data bench clean
+.PHONY: help setup lab test test-browser test-student test-tools test-anywhere student lint unit nbval regen data bench clean
 
 help:
 	@echo "make lab     set up .venv and data, open JupyterLab on the lessons (LAB_ARGS=... passes through)"
@@ -30,6 +30,7 @@ help:
 	@echo "make test-browser  the lessons in headless Chromium: runs lesson 02, moves the widgets, takes screenshots"
 	@echo "make test-student  execute every lesson's student copy (slow; .ci/run runs it after make test)"
 	@echo "make test-tools    run fitgen-check's pre-commit hooks with the real pre-commit (.ci/run runs it)"
+	@echo "make test-anywhere the lessons on other CPUs, alone, empty cache, other seeds, busy machine (slow; .ci/run runs it)"
 	@echo "make student build student copies of the lessons into student/ (solutions replaced by placeholders)"
 	@echo "make regen   re-execute the notebooks and write byte-stable outputs (after editing a lesson)"
 	@echo "make data    build the offline datasets under data/"
@@ -88,6 +89,11 @@ $(TOOLS)/bin/pre-commit:
 
 test-tools: setup $(TOOLS)/bin/pre-commit
 	$(BIN)/python -m pytest tests/test_precommit_hook.py -m tools --durations=5
+
+# Slow (about 20 minutes on 2 cores): every lesson on the AVX2 and SSE4.1 instruction sets and without oneDNN
+# (strict), each alone with an empty FITGEN_CACHE in reverse order, and with two other seeds on a busy machine.
+test-anywhere: setup data
+	$(BIN)/python tests/run_anywhere.py $(ANYWHERE_RUNS)
 
 student: setup
 	$(BIN)/python tests/make_student.py --out student $(NOTEBOOKS)

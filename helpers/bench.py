@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpers.augmentation import keras3_layers
-from helpers.datasets import REPO_ROOT, data_root, display_path
+from helpers.datasets import cache_root, data_root, display_path
 from helpers.images import ImageFolderError
 from helpers.pipeline import list_images
 from helpers.pipelines_compared import (
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=positive_int, default=64, help="batch size (default 64)")
     parser.add_argument("--repeats", type=positive_int, default=5, help="measurements per pipeline (default 5)")
     parser.add_argument("--no-training", action="store_true", help="skip the training epochs")
-    parser.add_argument("--json", type=Path, default=REPO_ROOT / ".cache" / "bench.json", help="where to write figures")
+    parser.add_argument("--json", type=Path, default=cache_root() / "bench.json", help="where to write figures")
     args = parser.parse_args(argv)
     folder = args.folder or data_root() / "shapes" / "train"
     try:  # every pipeline reads these files: name a bad one before the first of them fails halfway

@@ -25,6 +25,18 @@ def _kind(value: object) -> str:
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
+def as_scalar(value: object) -> object:
+    """A NumPy scalar, 0-d array or TensorFlow scalar tensor as the plain Python number it holds; else ``value``.
+
+    ``np.int64(18)``, ``np.array(18)`` and ``tf.constant(18)`` (e.g. ``dataset.cardinality()``) are all 18.
+    """
+    if getattr(value, "shape", None) == () and hasattr(value, "numpy") and not isinstance(value, numbers.Number):
+        value = value.numpy()  # a TensorFlow scalar
+    if getattr(value, "shape", None) == () and hasattr(value, "item"):
+        return value.item()  # a NumPy scalar or 0-d array
+    return value
+
+
 def require_answer(exercise: str, answer: object) -> object:
     """The answer itself, or "not answered yet" while it is still the placeholder (``...`` or None).
 
@@ -57,7 +69,7 @@ def check_equal(
     Returns nothing, so the check cell shows only the printed line (a trailing ``;`` does not hide
     a result under nbval, whose kernel keeps no input history).
     """
-    require_answer(exercise, answer)
+    answer = as_scalar(require_answer(exercise, answer))
     if not _same_kind(answer, expected):
         raise NotYetError(f"{exercise}: expected {_kind(expected)}, got {_kind(answer)} ({answer!r}). {hint}")
     if answer != expected:
@@ -80,11 +92,19 @@ def check_shards(exercise: str, share: object) -> None:
         call = f"share(<{count} names>, {workers}, index)"
         try:
             shares = [share(list(names), workers, index) for index in range(workers)]
+            if any(isinstance(part, str) or not hasattr(part, "__iter__") for part in shares):
+                wrong = next(part for part in shares if isinstance(part, str) or not hasattr(part, "__iter__"))
+                raise NotYetError(f"{exercise}: {call} should return a list of file names, not {_kind(wrong)}.")
+            shares = [list(part) for part in shares]
+        except NotYetError:
+            raise
         except Exception as error:  # noqa: BLE001 - any error in student code becomes one clear message
             raise NotYetError(f"{exercise}: {call} raised {type(error).__name__}: {error}") from None
-        if any(isinstance(part, str) or not hasattr(part, "__iter__") for part in shares):
-            raise NotYetError(f"{exercise}: {call} should return a list of file names, not {_kind(shares[0])}.")
-        shares = [list(part) for part in shares]
+        strange = next((name for part in shares for name in part if not isinstance(name, str)), None)
+        if strange is not None:
+            raise NotYetError(
+                f"{exercise}: {call} should return file names (str) from `names`, not {_kind(strange)} ({strange!r})."
+            )
         taken = [name for part in shares for name in part]
         if sorted(taken) == sorted(names * workers):
             raise NotYetError(f"{exercise}: every worker got every file: that is no sharding (AutoShardPolicy.OFF).")

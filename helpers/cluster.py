@@ -10,6 +10,7 @@ interrupted, so no worker outlives the lesson.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import signal
 import socket
@@ -24,6 +25,7 @@ from helpers.datasets import REPO_ROOT
 
 FOLDER_MARK = ".fitgen-cluster"  # a run folder the kit made: only such a folder is ever emptied
 LOG_LINES_IN_ERRORS = 8
+FAILURE_GRACE = 0.5  # seconds to wait, after a first failure, for exits at the same moment (to name the cause)
 QUIET_WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "ABSL_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR"}
 
 
@@ -62,9 +64,10 @@ class ClusterRun:
 
 
 def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    """``value`` as an int >= 1 (NumPy integers too), or an error that names it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
-    return value
+    return int(value)
 
 
 def free_loopback_ports(count: int) -> list[int]:
@@ -122,38 +125,6 @@ def _empty_kit_folder(folder: Path) -> None:
 
 
 WORKER_MODULE = "helpers.cluster_worker"
-WORKER_STEPS = ("sharding", "train", "keras3", "fewer-files")  # what helpers.cluster_worker can run, in its order
-
-
-def worker_arguments(
-    data: Path | str,
-    steps: Sequence[str],
-    per_replica_batch: int = 32,
-    epochs: int = 4,
-    backup: Path | str | None = None,
-    save: Path | str | None = None,
-    crash_at: tuple[int, int] | None = None,
-) -> list[str]:
-    """The command-line arguments of ``python -m helpers.cluster_worker``, checked before any process starts.
-
-    ``crash_at=(epoch, step)`` makes worker 1 kill itself there (SIGKILL), as a machine that dies would.
-    """
-    if not Path(data).is_dir():
-        raise ValueError(f"data must be a folder of class folders; {data} is not a folder.")
-    unknown = [step for step in steps if step not in WORKER_STEPS]
-    if unknown or not steps:
-        raise ValueError(f"steps must be some of {WORKER_STEPS}, got {list(steps)!r}.")
-    arguments = ["--data", str(data), "--steps", ",".join(steps)]
-    arguments += ["--per-replica-batch", str(_check_count("per_replica_batch", per_replica_batch))]
-    arguments += ["--epochs", str(_check_count("epochs", epochs))]
-    if backup is not None:
-        arguments += ["--backup", str(backup)]
-    if save is not None:
-        arguments += ["--save", str(save)]
-    if crash_at is not None:
-        epoch, step = crash_at
-        arguments += ["--crash-at", f"{_check_count('crash epoch', epoch)}:{_check_count('crash step', step)}"]
-    return arguments
 
 
 def worker_command(arguments: Sequence[str], module: str = WORKER_MODULE) -> list[str]:
@@ -169,9 +140,9 @@ def _read_report(path: Path) -> dict:
 
 
 def _stop(processes: Sequence[subprocess.Popen]) -> None:
-    """Kill every process group still running and reap it (no zombie, no orphaned child)."""
+    """Kill every process group still running (or stopped) and reap it: no zombie, no orphaned child."""
     for process in processes:
-        if process.poll() is None:
+        if process.returncode is None:
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -180,13 +151,75 @@ def _stop(processes: Sequence[subprocess.Popen]) -> None:
         process.wait()
 
 
+def _state(process: subprocess.Popen) -> str:
+    """``running``, ``exited`` (its returncode set) or ``stopped`` (frozen by SIGSTOP), without blocking."""
+    if process.returncode is not None:
+        return "exited"
+    try:
+        pid, status = os.waitpid(process.pid, os.WNOHANG | os.WUNTRACED)
+    except ChildProcessError:
+        process.poll()
+        return "exited"
+    if pid == 0:
+        return "running"
+    if os.WIFSTOPPED(status):
+        return "stopped"
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return "exited"
+
+
 def _signal_name(exit_code: int) -> str:
     return f" (killed by {signal.Signals(-exit_code).name})" if exit_code < 0 else ""
 
 
 def _failure(worker: WorkerResult, reason: str) -> WorkerFailed:
+    errors = [f"{step}: {outcome['error']}" for step, outcome in worker.report.items() if isinstance(outcome, dict)
+              and outcome.get("failed") and outcome.get("error")]  # fmt: skip
+    said = f" It reported {errors[0]}." if errors else ""
     tail = worker.log_tail or "(its log is empty)"
-    return WorkerFailed(f"worker {worker.index} {reason}. Last lines of its log:\n{tail}")
+    return WorkerFailed(f"worker {worker.index} {reason}.{said} Last lines of its log:\n{tail}")
+
+
+def _check_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
+    return float(timeout)
+
+
+def _check_ports(ports: Sequence[int] | None, count: int) -> list[int]:
+    """The ports to use: free ones the OS picks, or the given ones if they are valid, distinct and free."""
+    if ports is None:
+        return free_loopback_ports(count)
+    ports = list(ports)
+    if len(ports) != count:
+        raise ValueError(f"Give one port per worker: {count} worker(s), {len(ports)} port(s).")
+    for port in ports:
+        if isinstance(port, bool) or not isinstance(port, numbers.Integral) or not 1 <= port <= 65535:
+            raise ValueError(f"A port is a whole number from 1 to 65535, got {port!r}.")
+    if len(set(ports)) != count:
+        raise ValueError(f"Each worker needs a port of its own, got {ports}.")
+    for port in ports:
+        check_port_free(int(port))
+    return [int(port) for port in ports]
+
+
+def _watch(processes: Sequence[subprocess.Popen], deadline: float, check: bool) -> tuple[dict, list[int]]:
+    """Wait until every worker has exited or is frozen, or (``check``) one failed, or the deadline passed.
+
+    Returns when each worker was seen to exit or freeze, and the workers still running at the end.
+    """
+    seen: dict[int, float] = {}
+    first_failure = None
+    while time.monotonic() < deadline:
+        for index, process in enumerate(processes):
+            if index not in seen and _state(process) != "running":
+                seen[index] = time.monotonic()
+                if check and process.returncode not in (0, None) and first_failure is None:
+                    first_failure = seen[index]
+        if len(seen) == len(processes) or (first_failure and time.monotonic() > first_failure + FAILURE_GRACE):
+            break
+        time.sleep(0.05)
+    return seen, [index for index in range(len(processes)) if index not in seen]
 
 
 def run_cluster(
@@ -200,43 +233,34 @@ def run_cluster(
 ) -> ClusterRun:
     """Run ``workers`` worker processes as one cluster until all exit; return their reports and logs.
 
-    ``arguments`` go to every worker (``--report`` is added: the run folder). ``check=True`` raises
-    :class:`WorkerFailed` for the first worker that exits with an error; ``check=False`` returns every exit
-    code (for a run where a worker is meant to die). A run longer than ``timeout`` seconds is killed and
-    always raises: a hung cluster never blocks the notebook. ``module`` is the worker (tests use a fake one).
+    ``arguments`` go to every worker (``--report`` is added: the run folder). ``check=True`` stops the cluster
+    as soon as a worker exits with an error and raises :class:`WorkerFailed` naming it; ``check=False`` waits
+    for every worker to exit or freeze (SIGSTOP) and returns every exit code (for a run where a worker is meant
+    to die). A run longer than ``timeout`` seconds is killed and always raises: a hung cluster never blocks
+    the notebook. ``module`` is the worker (tests use a fake one). POSIX only (Linux, macOS).
     """
     count = _check_count("workers", workers)
-    if timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
-    if ports is None:
-        ports = free_loopback_ports(count)
-    elif len(ports) != count:
-        raise ValueError(f"Give one port per worker: {count} worker(s), {len(ports)} port(s).")
-    for port in ports:
-        check_port_free(port)
+    timeout = _check_timeout(timeout)
+    if isinstance(arguments, str):
+        raise ValueError(f"arguments must be a list of strings (see worker_arguments), got the string {arguments!r}.")
+    ports = _check_ports(ports, count)
     folder = prepare_folder(folder)
     addresses = [f"127.0.0.1:{port}" for port in ports]
     command = worker_command([*arguments, "--report", str(folder)], module)
     processes: list[subprocess.Popen] = []
-    exited: dict[int, float] = {}  # worker -> when it was seen to exit: the first failure is the cause
     logs = [folder / f"worker-{index}.log" for index in range(count)]
     started = time.monotonic()
     try:
         for index in range(count):
             env = {**os.environ, **QUIET_WORKER_ENV, "TF_CONFIG": tf_config(addresses, index)}
+            env["FITGEN_CLUSTER_PARENT"] = str(os.getpid())  # the worker dies if this process does
             with open(logs[index], "wb") as log:
                 processes.append(
                     subprocess.Popen(
                         command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
                     )
                 )
-        deadline = started + timeout
-        while any(process.poll() is None for process in processes) and time.monotonic() < deadline:
-            for index, process in enumerate(processes):
-                if index not in exited and process.poll() is not None:
-                    exited[index] = time.monotonic()
-            time.sleep(0.05)
-        hung = [index for index, process in enumerate(processes) if process.poll() is None]
+        seen, hung = _watch(processes, started + timeout, check)
     finally:
         _stop(processes)
     seconds = time.monotonic() - started
@@ -244,10 +268,14 @@ def run_cluster(
         WorkerResult(index, process.returncode, _read_report(folder / f"worker-{index}.json"), logs[index].read_text())
         for index, process in enumerate(processes)
     )
-    if hung:
-        raise _failure(results[hung[0]], f"did not finish within {timeout:g} s and was stopped (a hung cluster?)")
-    failed = sorted((exited.get(r.index, seconds), r.index) for r in results if r.exit_code != 0)
-    if check and failed:
-        first = results[failed[0][1]]
+    failed = sorted((seen[r.index], r.exit_code >= 0, r.index) for r in results if r.index in seen and r.exit_code)
+    if check and failed:  # the first to fail is the cause; at the same moment, a killed worker before its peers
+        first = results[failed[0][2]]
         raise _failure(first, f"exited with code {first.exit_code}" + _signal_name(first.exit_code))
+    if hung:
+        raise _failure(
+            results[hung[0]],
+            f"was still running after timeout={timeout:g} s and was stopped, with every other worker. If the "
+            "training simply needs longer, give run_cluster a larger timeout; if not, the cluster hung",
+        )
     return ClusterRun(results, seconds, folder)

@@ -139,6 +139,7 @@ def fit_audit(context: Context, data, steps_per_epoch: int | None = None) -> dic
 
 NOT_THE_MESSAGE = (
     "Graph execution error",
+    "in user code",
     "Detected at node",
     "<stack traces",
     "Additional GRPC",

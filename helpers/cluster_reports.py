@@ -6,7 +6,6 @@ few numbers the lesson teaches and asserts, and leave timings to cells whose out
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,13 +63,9 @@ def _same_or_each(values: Sequence[int]) -> str:
     return str(values[0]) if len(set(values)) == 1 else "/".join(str(v) for v in values)
 
 
-def decode_words(decoded: int, trained: int, samples: int) -> str:
-    """How much a worker decoded, in words that do not depend on read-ahead: its share, all, or more than it used."""
-    if decoded >= samples:
-        return f"all {samples}"
-    if decoded == trained:
-        return "only what it trained on"
-    return "what it trained on + read-ahead"
+def decode_words(decoded: int, samples: int) -> str:
+    """How much a worker decoded, in words that do not depend on read-ahead (which varies from run to run)."""
+    return f"all {samples}" if decoded >= samples else "about what it trained on"
 
 
 def describe_feeding(rows: Sequence[FeedingRow], samples: int) -> str:
@@ -84,7 +79,7 @@ def describe_feeding(rows: Sequence[FeedingRow], samples: int) -> str:
         if row.error:
             lines.append(f"{row.name:<{width}}  {row.error}")
             continue
-        decoded = sorted({decode_words(d, t, samples) for d, t in zip(row.decoded, row.trained, strict=True)})
+        decoded = sorted({decode_words(count, samples) for count in row.decoded})
         lines.append(
             f"{row.name:<{width}}{_same_or_each(row.steps):>7}{_same_or_each(row.trained):>16}"
             f"{f'{row.cluster_distinct} of {samples}':>22}   {', '.join(decoded)}"
@@ -102,6 +97,7 @@ def crash_facts(run: ClusterRun) -> dict:
     survivors = [worker for worker in run.workers if worker is not dead]
     return {
         "crashed_worker": dead.index,
+        "how": crash.get("how", "kill"),
         "exit_code": dead.exit_code,
         "epoch": crash["epochs"][-1],
         "steps_done_in_epoch": crash["steps"][-1],
@@ -116,10 +112,33 @@ def crash_facts(run: ClusterRun) -> dict:
     }
 
 
-def backup_epochs(folder: Path | str) -> list[int]:
-    """Epochs saved in a ``BackupAndRestore`` folder (its checkpoints are named ``ckpt-EPOCHS``)."""
-    names = (path.name for path in Path(folder).rglob("ckpt-*.index"))
-    return sorted(int(match.group(1)) for name in names if (match := re.fullmatch(r"ckpt-(\d+)\.index", name)))
+def backup_epoch(folder: Path | str) -> int | None:
+    """The last finished epoch (from 1) saved in a ``BackupAndRestore`` folder, or None when it holds none.
+
+    Read from the checkpoint itself: tf-keras stores the 0-based epoch as ``ckpt_saved_epoch``
+    (``WorkerTrainingState`` in ``tf_keras/src/distribute/worker_training_state.py``).
+    """
+    from helpers.runtime import quiet_import
+
+    tf = quiet_import("tensorflow")
+    places = [Path(folder) / "chief", Path(folder)]  # a cluster's chief writes into chief/, one process into the folder
+    found = [place for place in places if (place / "checkpoint").is_file()]
+    prefix = tf.train.latest_checkpoint(str(found[0])) if found else None
+    if prefix is None:
+        return None
+    return int(tf.train.load_variable(prefix, "ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE")) + 1
+
+
+def id_ranges(ids: Sequence[int], shown: int = 3) -> str:
+    """Sorted sample ids as runs of consecutive numbers, the first ``shown`` of them: ``0-31, 64-95, ...``."""
+    runs: list[list[int]] = []
+    for number in sorted(set(ids)):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    text = ", ".join(f"{first}-{last}" if last > first else str(first) for first, last in runs[:shown])
+    return text + (", ..." if len(runs) > shown else "")
 
 
 def largest_weight_difference(first: Path | str, second: Path | str) -> float:
@@ -131,9 +150,9 @@ def largest_weight_difference(first: Path | str, second: Path | str) -> float:
 
 
 def host_commands(hosts: Sequence[str], arguments: Sequence[str], port: int = 2222) -> str:
-    """The command to type on each machine to run the same training on real hosts (one line per host)."""
+    """The command to type on each machine, in the kit's folder, to run the same training on real hosts."""
     addresses = [f"{host}:{port}" for host in hosts]
-    worker = " ".join(shlex.quote(part) for part in ["python", "-m", "helpers.cluster_worker", *arguments])
+    worker = " ".join(shlex.quote(part) for part in [".venv/bin/python", "-m", "helpers.cluster_worker", *arguments])
     return "\n".join(
         f"# on {host}:\nTF_CONFIG={shlex.quote(tf_config(addresses, index))} {worker}"
         for index, host in enumerate(hosts)

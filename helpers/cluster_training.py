@@ -15,10 +15,10 @@ from types import ModuleType
 
 import numpy as np
 
+from helpers.runtime import lesson_seed
 from helpers.steps import steps_for
 
 LEARNING_RATE = 0.003
-SEED = 42  # initial weights and the one-time shuffle
 
 
 def tiny_model(keras: ModuleType, size: int, model_class: type | None = None):
@@ -67,10 +67,11 @@ def step_counter(keras: ModuleType, crash_at: tuple[int, int] | None = None, on_
     return Counter()
 
 
-def _crash(report_put, counter) -> None:
-    """Die at once, as a machine that loses power or an out-of-memory kill would (SIGKILL: no clean-up)."""
-    report_put("crash", {"epochs": counter.epochs, "steps": counter.steps, "time": time.time()})
-    os.kill(os.getpid(), signal.SIGKILL)
+def _crash(report_put, counter, how: str) -> None:
+    """Stop at once: ``kill`` dies like an out-of-memory kill (SIGKILL: no clean-up, the system closes its
+    connections); ``freeze`` stops answering like a machine that lost power or its network (SIGSTOP)."""
+    report_put("crash", {"epochs": counter.epochs, "steps": counter.steps, "time": time.time(), "how": how})
+    os.kill(os.getpid(), signal.SIGKILL if how == "kill" else signal.SIGSTOP)
 
 
 def save_from_cluster(model, final: Path, index: int) -> dict:
@@ -93,7 +94,8 @@ def train(context) -> dict:
 
     tf, keras, arguments, strategy = context.tf, context.tf_keras, context.arguments, context.strategy
     paths, labels = context.files
-    order = np.random.default_rng(SEED).permutation(len(paths))  # mixed classes in every batch
+    seed = lesson_seed()  # the same start whatever ran before in this process: runs compare
+    order = np.random.default_rng(seed).permutation(len(paths))  # mixed classes in every batch
     paths, labels = [paths[i] for i in order], [labels[i] for i in order]
     load = loader(context)
 
@@ -103,12 +105,12 @@ def train(context) -> dict:
         data = data.map(lambda path, label: (load(path), label))
         return data.batch(input_context.get_per_replica_batch_size(context.global_batch)).repeat()
 
-    keras.utils.set_random_seed(SEED)  # the same start whatever ran before in this process: runs compare
+    keras.utils.set_random_seed(seed)
     with strategy.scope():
         model = tiny_model(keras, arguments.image_size)
     report = context.report
     crash_at = arguments.crash_at if context.index == arguments.crash_worker else None
-    counter = step_counter(keras, crash_at, lambda c: _crash(report.put, c))
+    counter = step_counter(keras, crash_at, lambda c: _crash(report.put, c, arguments.crash))
     callbacks = [counter]
     if arguments.backup:
         callbacks.insert(0, keras.callbacks.BackupAndRestore(str(arguments.backup)))

@@ -14,16 +14,79 @@ from __future__ import annotations
 
 import argparse
 import json
+import numbers
 import os
 import random
+import signal
 import sys
+import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from helpers.cluster import WORKER_STEPS as STEPS
 from helpers.command_line import OneLineParser, positive_int
+from helpers.images import is_image_name
 
-SEED = 42
+STEPS = ("sharding", "train", "keras3", "fewer-files")  # what a worker can run, in the order asked
+CRASHES = ("kill", "freeze")
+PARENT_VARIABLE = "FITGEN_CLUSTER_PARENT"  # set by helpers.cluster.run_cluster: the process to outlive never
+
+
+def _whole(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
+    return int(value)
+
+
+def class_folders(data: Path) -> list[str]:
+    """The class folders of ``data`` that hold at least one image (flow_from_directory's white list)."""
+    return sorted(
+        entry.name
+        for entry in data.iterdir()
+        if entry.is_dir() and any(is_image_name(path.name) for path in entry.iterdir())
+    )
+
+
+def worker_arguments(
+    data: Path | str,
+    steps: Sequence[str],
+    per_replica_batch: int = 32,
+    epochs: int = 4,
+    backup: Path | str | None = None,
+    save: Path | str | None = None,
+    crash_at: tuple[int, int] | None = None,
+    crash: str = "kill",
+) -> list[str]:
+    """The command-line arguments of ``python -m helpers.cluster_worker``, checked before any process starts.
+
+    ``crash_at=(epoch, step)`` makes worker 1 stop there: ``crash="kill"`` (SIGKILL: the process dies, its
+    system closes its connections) or ``"freeze"`` (SIGSTOP: it stops answering, like a machine that lost
+    power or its network).
+    """
+    data = Path(data)
+    if not data.is_dir():
+        raise ValueError(f"data must be a folder of class folders; {data} is not a folder.")
+    if len(class_folders(data)) < 2:
+        raise ValueError(f"data must hold at least two class folders with images; {data} has {class_folders(data)}.")
+    if isinstance(steps, str) or not steps or any(step not in STEPS for step in steps):
+        raise ValueError(f"steps must be a list of some of {STEPS}, e.g. ['train'], got {steps!r}.")
+    arguments = ["--data", str(data), "--steps", ",".join(steps)]
+    arguments += ["--per-replica-batch", str(_whole("per_replica_batch", per_replica_batch))]
+    arguments += ["--epochs", str(_whole("epochs", epochs))]
+    if backup is not None:
+        arguments += ["--backup", str(backup)]
+    if save is not None:
+        arguments += ["--save", str(save)]
+    if crash_at is not None:
+        if isinstance(crash_at, str) or len(crash_at) != 2:
+            raise ValueError(f"crash_at must be (epoch, step), e.g. (3, 6), got {crash_at!r}.")
+        epoch, step = (_whole("crash_at's epoch", crash_at[0]), _whole("crash_at's step", crash_at[1]))
+        if "train" not in steps or epoch > int(epochs):
+            raise ValueError(f"crash_at={crash_at!r} is never reached: it needs the train step and epoch <= {epochs}.")
+        if crash not in CRASHES:
+            raise ValueError(f"crash must be one of {CRASHES}, got {crash!r}.")
+        arguments += ["--crash-at", f"{epoch}:{step}", "--crash", crash]
+    return arguments
 
 
 class Report:
@@ -62,16 +125,17 @@ def start_tensorflow(threads: int):
     """TensorFlow and tf-keras, quiet, with fixed threads, seeds and deterministic ops (before the strategy)."""
     import numpy as np
 
-    from helpers.runtime import filter_known_warnings, quiet_import
+    from helpers.runtime import filter_known_warnings, lesson_seed, quiet_import
 
     filter_known_warnings()
     tf = quiet_import("tensorflow")
     tf_keras = quiet_import("tf_keras")
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
-    random.seed(SEED)
-    np.random.seed(SEED)
-    tf.random.set_seed(SEED)
+    seed = lesson_seed()
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
     tf.config.experimental.enable_op_determinism()
     return tf, tf_keras
 
@@ -97,8 +161,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=positive_int, default=4, help="epochs for the train step")
     parser.add_argument("--backup", type=Path, help="BackupAndRestore folder (resume from it after a crash)")
     parser.add_argument("--save", type=Path, help="where the chief saves the trained model (.keras)")
-    parser.add_argument("--crash-at", type=crash_point, help="EPOCH:STEP at which --crash-worker kills itself")
-    parser.add_argument("--crash-worker", type=int, default=1, help="index of the worker that --crash-at kills")
+    parser.add_argument("--crash-at", type=crash_point, help="EPOCH:STEP at which --crash-worker stops")
+    parser.add_argument("--crash-worker", type=int, default=1, help="index of the worker that --crash-at stops")
+    parser.add_argument("--crash", choices=CRASHES, default="kill", help="how: kill (SIGKILL) or freeze (SIGSTOP)")
     parser.add_argument("--threads", type=positive_int, default=1, help="TensorFlow threads per worker")
     arguments = parser.parse_args(argv)
     steps = [step.strip() for step in arguments.steps.split(",") if step.strip()]
@@ -111,8 +176,23 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return arguments
 
 
+def watch_parent() -> None:
+    """Die with the process that started the cluster (a kernel killed outright cannot stop its workers)."""
+    parent = os.environ.get(PARENT_VARIABLE)
+    if not parent or not parent.isdigit():
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
+    watch_parent()
     try:
         addresses, index = read_tf_config(os.environ.get("TF_CONFIG"))
     except ValueError as error:

@@ -77,6 +77,9 @@ DEFAULT_SPECS: dict[str, DatasetSpec] = {
 }
 
 
+CACHE_ENVIRONMENT_VARIABLE = "FITGEN_CACHE"
+
+
 def data_root() -> Path:
     """The folder that holds the datasets: ``$FITGEN_DATA`` if set, else ``data/`` in the repository."""
     configured = os.environ.get(DATA_ENVIRONMENT_VARIABLE)
@@ -265,9 +268,31 @@ def ensure_dataset(name: str = "shapes") -> Path:
     return target
 
 
+def cache_root() -> Path:
+    """Where lessons keep what they make (trained models, checkpoints, cluster runs): ``$FITGEN_CACHE`` or ``.cache/``.
+
+    Give each student of a shared installation their own (``FITGEN_CACHE=~/fitgen-cache``), so that two kernels
+    never write the same checkpoint. A relative path is relative to the repository, as for ``FITGEN_DATA``.
+    """
+    configured = os.environ.get(CACHE_ENVIRONMENT_VARIABLE)
+    return REPO_ROOT / Path(configured).expanduser() if configured else REPO_ROOT / ".cache"
+
+
 def display_path(path: Path) -> str:
-    """``path`` relative to the repository when inside it (stable across checkouts), else as given."""
-    try:
-        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
-    except ValueError:
-        return str(path)
+    """``path`` as a lesson prints it: stable across checkouts and cache folders.
+
+    Inside the cache: ``.cache/...``, or ``$FITGEN_CACHE/...`` when that variable moves it; inside the
+    repository: relative to it; elsewhere: as given.
+    """
+    resolved = Path(path).resolve()
+    for root, shown in ((cache_root().resolve(), _cache_label()), (REPO_ROOT, "")):
+        try:
+            relative = resolved.relative_to(root).as_posix()
+        except ValueError:
+            continue
+        return f"{shown}/{relative}" if shown else relative
+    return str(path)
+
+
+def _cache_label() -> str:
+    return f"${CACHE_ENVIRONMENT_VARIABLE}" if os.environ.get(CACHE_ENVIRONMENT_VARIABLE) else ".cache"

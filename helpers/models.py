@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.datasets import REPO_ROOT, ensure_dataset, read_manifest
+from helpers.datasets import cache_root, ensure_dataset, read_manifest
 from helpers.images import load_image_folder
-from helpers.runtime import quiet_import, set_seeds
+from helpers.runtime import lesson_seed, preserved_random_state, quiet_import, set_seeds
 
-CACHE_DIR = REPO_ROOT / ".cache" / "models"  # git-ignored
 MODEL_NAME = "shapes_small_cnn"
 SIDECAR_FIELDS = ("train_accuracy", "val_accuracy", "seconds", "preprocessing")  # saved beside the model
 
@@ -124,11 +123,11 @@ def _recipe_digest(manifest: dict) -> str:
     """What the cached model depends on: this module's code, the dataset's bytes and the Keras version."""
     keras = quiet_import("keras")
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(f"{manifest['sha256']} {keras.__version__}".encode())
+    digest.update(f"{manifest['sha256']} {keras.__version__} seed {lesson_seed()}".encode())
     return digest.hexdigest()[:16]
 
 
-def shapes_model(cache_dir: Path = CACHE_DIR) -> QuickTraining:
+def shapes_model(cache_dir: Path | None = None) -> QuickTraining:
     """The kit's CNN trained on the shapes dataset: loaded from the cache, or trained (seconds) and cached.
 
     Training is seeded and deterministic, so a lesson that trains it and one that loads it print the same
@@ -136,6 +135,7 @@ def shapes_model(cache_dir: Path = CACHE_DIR) -> QuickTraining:
     class names) and its training history.
     """
     keras = quiet_import("keras")
+    cache_dir = Path(cache_dir) if cache_dir is not None else cache_root() / "models"
     dataset = ensure_dataset("shapes")
     recipe = _recipe_digest(read_manifest(dataset))
     model_path, sidecar_path = cache_dir / f"{MODEL_NAME}.keras", cache_dir / f"{MODEL_NAME}.json"
@@ -147,6 +147,12 @@ def shapes_model(cache_dir: Path = CACHE_DIR) -> QuickTraining:
             return QuickTraining(model, **fields, from_cache=True)
     except (OSError, ValueError, KeyError):
         pass  # no cache, an unreadable one, or one from another recipe: train afresh
+    with preserved_random_state():  # a lesson prints the same numbers whether the model was cached or trained
+        result = _train_and_save(dataset, model_path, sidecar_path, recipe)
+    return result
+
+
+def _train_and_save(dataset: Path, model_path: Path, sidecar_path: Path, recipe: str) -> QuickTraining:
     set_seeds()
     x_train, y_train, class_names = load_image_folder(dataset / "train", (INPUT_SIZE, INPUT_SIZE))
     x_val, y_val, _ = load_image_folder(dataset / "val", (INPUT_SIZE, INPUT_SIZE))
@@ -157,7 +163,7 @@ def shapes_model(cache_dir: Path = CACHE_DIR) -> QuickTraining:
         "scale": "1/255",
         "class_names": class_names,
     }
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
     result.model.save(model_path)
     result = replace(result, preprocessing=preprocessing)
     record = {"recipe": recipe, **{key: getattr(result, key) for key in SIDECAR_FIELDS}}

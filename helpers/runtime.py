@@ -93,14 +93,99 @@ def filter_known_warnings() -> None:
         warnings.filterwarnings("ignore", message=message)
 
 
-def set_seeds(seed: int = DEFAULT_SEED) -> None:
-    """Seed Python, NumPy and TensorFlow/Keras so that a rerun draws the same numbers."""
+SEED_ENVIRONMENT_VARIABLE = "FITGEN_SEED"
+
+
+def lesson_seed() -> int:
+    """The seed lessons use: ``$FITGEN_SEED`` if set (to check that no lesson depends on one lucky seed), else 42."""
+    text = os.environ.get(SEED_ENVIRONMENT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_SEED
+    if not text.isdigit():
+        raise ValueError(f"{SEED_ENVIRONMENT_VARIABLE} must be a whole number >= 0, got {text!r}.")
+    return int(text)
+
+
+def set_seeds(seed: int | None = None) -> None:
+    """Seed Python, NumPy and TensorFlow/Keras so that a rerun draws the same numbers (default: lesson_seed())."""
     import numpy as np
+
+    seed = lesson_seed() if seed is None else seed
 
     random.seed(seed)
     np.random.seed(seed)
     keras = quiet_import("keras")
     keras.utils.set_random_seed(seed)
+
+
+@contextlib.contextmanager
+def preserved_random_state() -> Iterator[None]:
+    """Run the block, then put Python's, NumPy's, Keras's and TensorFlow's global random state back as it was.
+
+    Used around work that reseeds and draws (training the kit's cached model), so that the cells after it
+    draw the same numbers whether that work ran or was skipped (loaded from the cache).
+    """
+    import numpy as np
+
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    keras_state = _keras_random_state()
+    tensorflow_state = _tensorflow_random_state()
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+        _restore_keras_random_state(keras_state)
+        _restore_tensorflow_random_state(tensorflow_state)
+
+
+def _keras_random_state() -> tuple | None:
+    """Keras 3's global seed and global SeedGenerator (with its counter), if Keras is loaded."""
+    if "keras" not in sys.modules:
+        return None
+    from keras.src.backend.common import global_state
+
+    generator = global_state.get_global_attribute("global_seed_generator")
+    counter = None if generator is None else generator.state.numpy().copy()
+    return global_state.get_global_attribute("global_random_seed"), generator, counter
+
+
+def _restore_keras_random_state(state: tuple | None) -> None:
+    if state is None:
+        return
+    from keras.src.backend.common import global_state
+
+    seed, generator, counter = state
+    global_state.set_global_attribute("global_random_seed", seed)
+    global_state.set_global_attribute("global_seed_generator", generator)
+    if generator is not None:
+        generator.state.assign(counter)
+
+
+def _tensorflow_random_state() -> tuple | None:
+    """TensorFlow's global seed and the generator of its per-op seeds (eager context), if TensorFlow is loaded."""
+    if "tensorflow" not in sys.modules:
+        return None
+    from tensorflow.python.eager import context
+
+    eager = context.context()
+    generator = getattr(eager, "_rng", None)
+    return getattr(eager, "_seed", None), None if generator is None else generator.getstate()
+
+
+def _restore_tensorflow_random_state(state: tuple | None) -> None:
+    if state is None:
+        return
+    from tensorflow.python.eager import context
+
+    eager = context.context()
+    seed, generator_state = state
+    eager._seed = seed  # private, like TensorFlow's own tf.random.set_seed does: no public way to restore
+    if generator_state is None:
+        eager._rng = None
+    else:
+        eager._rng = random.Random()
+        eager._rng.setstate(generator_state)
 
 
 def _split_cpu(tf: ModuleType, count: int) -> None:
@@ -116,10 +201,11 @@ def _split_cpu(tf: ModuleType, count: int) -> None:
             ) from None
 
 
-def setup_lesson(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS, cpu_devices: int = 1) -> LessonRuntime:
+def setup_lesson(seed: int | None = None, threads: int = DEFAULT_THREADS, cpu_devices: int = 1) -> LessonRuntime:
     """Prepare a lesson kernel: quiet imports, fixed threads, seeds, op determinism, warning filters.
 
-    Call it once, in the first code cell, before anything touches TensorFlow. ``cpu_devices > 1``
+    Call it once, in the first code cell, before anything touches TensorFlow. ``seed`` defaults to
+    :func:`lesson_seed` (42, or ``$FITGEN_SEED``). ``cpu_devices > 1``
     splits the CPU into that many logical devices, so ``tf.distribute`` can be shown without a GPU.
     """
     if threads < 1:
@@ -142,6 +228,7 @@ def setup_lesson(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS, cpu_d
             ) from None
     if cpu_devices > 1:
         _split_cpu(tf, cpu_devices)
+    seed = lesson_seed() if seed is None else seed
     set_seeds(seed)
     tf.config.experimental.enable_op_determinism()
     gpus = tf.config.list_physical_devices("GPU")

@@ -36,7 +36,7 @@ def test_check_equal_rejects_without_revealing(answer: object, message: str) -> 
 
 def test_check_equal_compares_numpy_numbers_by_value(capsys: pytest.CaptureFixture[str]) -> None:
     check_equal("Exercise 0", np.int64(100), 100, hint="h")
-    assert capsys.readouterr().out == "Exercise 0: correct (np.int64(100)).\n"
+    assert capsys.readouterr().out == "Exercise 0: correct (100).\n"  # shown as the plain number it is
 
 
 def test_check_equal_gives_specific_feedback_for_known_mistakes() -> None:
@@ -119,3 +119,22 @@ def test_small_cnn_shape_and_quick_train() -> None:
     with pytest.raises(ValueError, match="labels must be 0 or 1"):
         quick_train((x, y + 1), (x, y))
     assert small_cnn((32, 48)).input_shape == (None, 32, 48, 3)
+
+
+def test_numpy_and_tensorflow_scalars_count_as_numbers(capsys: pytest.CaptureFixture) -> None:
+    from helpers.checks import as_scalar
+    from helpers.runtime import quiet_import
+
+    tf = quiet_import("tensorflow")
+    for answer in (
+        np.int64(18),
+        np.array(18),
+        np.float32(18.0),
+        tf.constant(18),
+        tf.data.Dataset.range(18).cardinality(),
+    ):
+        check_equal("Exercise", answer, 18, hint="look again")
+        assert capsys.readouterr().out in ("Exercise: correct (18).\n", "Exercise: correct (18.0).\n")
+    assert as_scalar([18]) == [18] and as_scalar("18") == "18"
+    with pytest.raises(NotYetError, match="expected a number, got a list"):
+        check_equal("Exercise", [18], 18, hint="look again")

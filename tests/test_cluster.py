@@ -11,6 +11,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,20 +27,20 @@ from helpers.cluster import (
     prepare_folder,
     run_cluster,
     tf_config,
-    worker_arguments,
 )
 from helpers.cluster_experiments import error_line
 from helpers.cluster_reports import (
-    backup_epochs,
+    backup_epoch,
     crash_facts,
     decode_words,
     describe_feeding,
     feeding_rows,
     host_commands,
+    id_ranges,
     largest_weight_difference,
     saved_files,
 )
-from helpers.cluster_worker import read_tf_config
+from helpers.cluster_worker import read_tf_config, watch_parent, worker_arguments
 from helpers.datasets import REPO_ROOT
 
 FAKE = "tests.fake_worker"
@@ -78,10 +79,19 @@ def test_a_port_in_use_is_named_before_anything_starts(tmp_path: Path) -> None:
     assert not (tmp_path / "run").exists()
     with pytest.raises(ValueError, match="one port per worker"):
         run_cluster(2, ["ok"], tmp_path / "run", ports=[1234], module=FAKE)
+    for ports, words in (([port, port], "a port of its own"), ([0, 1], "from 1 to 65535"), ([70000, 1], "65535")):
+        with pytest.raises(ValueError, match=words):
+            run_cluster(2, ["ok"], tmp_path / "run", ports=ports, module=FAKE)
+    for timeout in (0, -1, "60", None):
+        with pytest.raises(ValueError, match="timeout must be a positive number of seconds"):
+            run_cluster(2, ["ok"], tmp_path / "run", timeout=timeout, module=FAKE)
+    with pytest.raises(ValueError, match="arguments must be a list of strings"):
+        run_cluster(2, "--steps train", tmp_path / "run", module=FAKE)
+    assert not (tmp_path / "run").exists()
 
 
 def test_each_worker_gets_its_own_tf_config_and_report(tmp_path: Path) -> None:
-    run = run_cluster(3, ["ok"], tmp_path / "run", module=FAKE)
+    run = run_cluster(np.int64(3), ["ok"], tmp_path / "run", module=FAKE)
     assert [worker.exit_code for worker in run.workers] == [0, 0, 0]
     assert [worker.report["index"] for worker in run.workers] == [0, 1, 2]
     addresses = run.workers[0].report["workers"]
@@ -101,8 +111,40 @@ def test_a_worker_that_raises_is_named_with_its_exit_code_and_log(tmp_path: Path
     assert [worker.exit_code for worker in run.workers] == [0, 1]
 
 
+def test_the_first_failure_stops_the_cluster_at_once(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(WorkerFailed, match="worker 1 exited with code 1"):
+        run_cluster(2, ["raise-while-0-hangs"], tmp_path / "run", timeout=100, module=FAKE)
+    assert time.monotonic() - started < 30  # not the 100 s timeout: worker 0 was stopped when worker 1 failed
+    assert gone(json.loads((tmp_path / "run" / "worker-0.json").read_text())["pid"])
+
+
+def test_a_frozen_worker_ends_the_wait_and_is_killed(tmp_path: Path) -> None:
+    run = run_cluster(2, ["freeze"], tmp_path / "run", timeout=100, module=FAKE, check=False)
+    assert run.seconds < 30 and [worker.exit_code for worker in run.workers] == [0, -9]
+    assert gone(run.workers[1].report["pid"])
+
+
+def test_a_worker_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    script = (
+        "import os, subprocess, sys, time\n"
+        "env = {**os.environ, 'FITGEN_CLUSTER_PARENT': str(os.getpid())}\n"
+        "code = 'import time; from helpers.cluster_worker import watch_parent; watch_parent(); time.sleep(60)'\n"
+        "child = subprocess.Popen([sys.executable, '-c', code], env=env, start_new_session=True)\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(1)\n"
+    )
+    parent = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    orphan = int(parent.stdout)
+    deadline = time.monotonic() + 10
+    while not gone(orphan) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gone(orphan)
+    watch_parent()  # without the variable (a worker started by hand) it watches nothing and returns
+
+
 def test_a_hung_worker_and_its_children_are_killed(tmp_path: Path) -> None:
-    with pytest.raises(WorkerFailed, match=r"worker 0 did not finish within 2 s and was stopped"):
+    with pytest.raises(WorkerFailed, match=r"worker 0 was still running after timeout=2 s and was stopped"):
         run_cluster(2, ["hang-with-child"], tmp_path / "run", timeout=2, module=FAKE)
     reports = [json.loads((tmp_path / "run" / f"worker-{index}.json").read_text()) for index in (0, 1)]
     pids = [pid for report in reports for pid in (report["pid"], report["child"])]
@@ -144,23 +186,32 @@ def test_a_run_folder_is_emptied_only_if_the_kit_made_it(tmp_path: Path) -> None
 
 def test_worker_arguments_are_checked_before_a_process_starts(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    data.mkdir()
-    arguments = worker_arguments(data, ["train"], per_replica_batch=8, epochs=2, crash_at=(3, 6), backup="b")
+    for name in ("cat", "dog"):
+        (data / name).mkdir(parents=True)
+        (data / name / "1.jpg").write_bytes(b"")
+    arguments = worker_arguments(data, ["train"], per_replica_batch=np.int64(8), epochs=4, crash_at=(3, 6), backup="b")
     assert arguments == [
-        "--data", str(data), "--steps", "train", "--per-replica-batch", "8", "--epochs", "2",
-        "--backup", "b", "--crash-at", "3:6",
+        "--data", str(data), "--steps", "train", "--per-replica-batch", "8", "--epochs", "4",
+        "--backup", "b", "--crash-at", "3:6", "--crash", "kill",
     ]  # fmt: skip
     for bad, words in (
         ({"per_replica_batch": 0}, "per_replica_batch must be a whole number of at least 1, got 0"),
         ({"epochs": -2}, "epochs must be"),
-        ({"crash_at": (0, 1)}, "crash epoch must be"),
-        ({"steps": ["trian"]}, "steps must be some of"),
-        ({"steps": []}, "steps must be some of"),
+        ({"crash_at": (0, 1)}, "crash_at's epoch must be"),
+        ({"crash_at": (3,)}, "crash_at must be \\(epoch, step\\)"),
+        ({"crash_at": (9, 6)}, "is never reached"),
+        ({"crash_at": (3, 6), "crash": "explode"}, "crash must be one of"),
+        ({"steps": ["trian"]}, "steps must be a list of some of"),
+        ({"steps": "train"}, "steps must be a list of some of"),
+        ({"steps": []}, "steps must be a list of some of"),
     ):
         with pytest.raises(ValueError, match=words):
             worker_arguments(data, **({"steps": ["train"]} | bad))
     with pytest.raises(ValueError, match="is not a folder"):
         worker_arguments(tmp_path / "missing", ["train"])
+    (data / "dog" / "1.jpg").unlink()
+    with pytest.raises(ValueError, match=r"at least two class folders with images; .* has \['cat'\]"):
+        worker_arguments(data, ["train"])
 
 
 def test_the_worker_command_refuses_bad_arguments_in_one_line(tmp_path: Path) -> None:
@@ -228,13 +279,12 @@ def test_feeding_rows_gather_both_workers() -> None:
     assert rows["c"].error == failed["error"]
     table = describe_feeding(list(rows.values()), samples=4)
     assert "4 of 4" in table and "2 of 4" in table and "NotFoundError" in table
-    assert "all 4" in table and "only what it trained on" in table and "+ read-ahead" in table
+    assert "all 4" in table and "about what it trained on" in table
 
 
 def test_decode_words() -> None:
-    assert decode_words(1064, 500, 1000) == "all 1000"
-    assert decode_words(500, 500, 1000) == "only what it trained on"
-    assert decode_words(576, 512, 1000) == "what it trained on + read-ahead"
+    assert decode_words(1064, 1000) == "all 1000"
+    assert decode_words(500, 1000) == decode_words(576, 1000) == "about what it trained on"
 
 
 def test_crash_facts_name_the_dead_worker_and_the_survivors_error() -> None:
@@ -247,11 +297,26 @@ def test_crash_facts_name_the_dead_worker_and_the_survivors_error() -> None:
         crash_facts(ClusterRun((survivor,), 1.0, Path(".")))
 
 
-def test_backup_epochs_and_weight_differences(tmp_path: Path) -> None:
-    (tmp_path / "chief").mkdir()
-    for name in ("checkpoint", "chief/ckpt-2.index", "chief/ckpt-2.data-00000-of-00001", "ckpt-10.index"):
-        (tmp_path / name).write_text("")
-    assert backup_epochs(tmp_path) == [2, 10]
+def test_backup_epoch_reads_the_saved_epoch_from_the_checkpoint(tmp_path: Path) -> None:
+    from helpers.runtime import quiet_import
+
+    tf = quiet_import("tensorflow")
+    assert backup_epoch(tmp_path) is None
+    checkpoint = tf.train.Checkpoint(ckpt_saved_epoch=tf.Variable(1, dtype=tf.int64))
+    manager = tf.train.CheckpointManager(checkpoint, str(tmp_path / "chief"), max_to_keep=1)
+    manager.save()
+    assert backup_epoch(tmp_path) == 2  # tf-keras stores the 0-based epoch
+    checkpoint.ckpt_saved_epoch.assign(4)
+    manager.save()
+    assert backup_epoch(tmp_path) == 5
+
+
+def test_id_ranges() -> None:
+    assert id_ranges([*range(32), *range(64, 96), *range(128, 160), 200]) == "0-31, 64-95, 128-159, ..."
+    assert id_ranges([5, 3, 4, 9]) == "3-5, 9"
+
+
+def test_weight_differences(tmp_path: Path) -> None:
     first, second, other = (tmp_path / name for name in ("first", "second", "other"))
     for folder, shift in ((first, 0.0), (second, 0.5)):
         folder.mkdir()
@@ -272,7 +337,7 @@ def test_host_commands_give_each_machine_a_tf_config_it_can_read() -> None:
         words = shlex.split(line)
         assert words[0].startswith("TF_CONFIG=")
         assert read_tf_config(words[0].removeprefix("TF_CONFIG=")) == (["10.0.0.1:2345", "10.0.0.2:2345"], index)
-        assert words[1:6] == ["python", "-m", "helpers.cluster_worker", "--data", "my data"]
+        assert words[1:6] == [".venv/bin/python", "-m", "helpers.cluster_worker", "--data", "my data"]
 
 
 def test_saved_files_say_only_the_chief_keeps_its_model() -> None:
@@ -318,6 +383,9 @@ def test_check_shards_accepts_answers_written_other_ways(share, capsys: pytest.C
         (lambda names, workers, index: names if index == 0 else [], "the biggest sets everyone's pace"),
         (lambda names, workers, index: names[index :: workers - 1], "more than one worker"),
         (lambda names, workers: names, "raised TypeError"),
+        (lambda names, workers, index: (nme for nme in names[index::workers] if typo), "raised NameError"),  # noqa: F821
+        (lambda names, workers, index: [Path(name) for name in names[index::workers]], "should return file names"),
+        (lambda names, workers, index: [names[index::workers]], "should return file names"),
         (..., "not answered yet"),
         ("names[index::workers]", "expected a function"),
     ],

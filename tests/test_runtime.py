@@ -146,3 +146,16 @@ def test_cpu_can_be_split_for_tf_distribute(script_results: dict) -> None:
     result = script_results["cpu split"]
     assert result.returncode == 0 and result.stderr == ""
     assert "CPU only split into 2 logical CPUs" in result.stdout and result.stdout.splitlines()[-1] == "2"
+
+
+def test_fitgen_seed_chooses_the_lessons_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers.runtime import DEFAULT_SEED, lesson_seed
+
+    monkeypatch.delenv("FITGEN_SEED", raising=False)
+    assert lesson_seed() == DEFAULT_SEED == 42
+    monkeypatch.setenv("FITGEN_SEED", " 7 ")
+    assert lesson_seed() == 7
+    for bad in ("-1", "seven", "1.5"):
+        monkeypatch.setenv("FITGEN_SEED", bad)
+        with pytest.raises(ValueError, match=f"FITGEN_SEED must be a whole number >= 0, got {bad!r}"):
+            lesson_seed()
