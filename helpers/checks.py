@@ -59,11 +59,18 @@ def _same(answer: object, wrong: object) -> bool:
 
 
 def check_equal(
-    exercise: str, answer: object, expected: object, hint: str, mistakes: Mapping[object, str] | None = None
+    exercise: str,
+    answer: object,
+    expected: object,
+    hint: str,
+    mistakes: Mapping[object, str] | None = None,
+    tolerance: float = 0.0,
 ) -> None:
     """Compare a student's answer with the expected one; print a friendly message or raise one.
 
-    Numbers compare by value (``np.int64(100)`` equals ``100``). ``hint`` says where to look; the
+    Numbers compare by value (``np.int64(100)`` equals ``100``), within ``tolerance`` when one is given (the
+    exercise then states it). A float answer is not echoed: its last digits depend on the CPU. ``hint`` says
+    where to look; the
     expected value is never shown. ``mistakes`` maps typical wrong answers to specific feedback
     (e.g. ``{15: "with floor, the last 40 images are never seen"}``), used instead of the hint.
     Returns nothing, so the check cell shows only the printed line (a trailing ``;`` does not hide
@@ -72,10 +79,11 @@ def check_equal(
     answer = as_scalar(require_answer(exercise, answer))
     if not _same_kind(answer, expected):
         raise NotYetError(f"{exercise}: expected {_kind(expected)}, got {_kind(answer)} ({answer!r}). {hint}")
-    if answer != expected:
+    close = _is_number(answer) and _is_number(expected) and abs(answer - expected) <= tolerance
+    if answer != expected and not close:
         specific = next((text for wrong, text in (mistakes or {}).items() if _same(answer, wrong)), hint)
         raise NotYetError(f"{exercise}: {answer!r} is not right yet. {specific}")
-    print(f"{exercise}: correct ({answer!r}).")
+    print(f"{exercise}: correct." if isinstance(answer, float) else f"{exercise}: correct ({answer!r}).")
 
 
 def check_shards(exercise: str, share: object) -> None:

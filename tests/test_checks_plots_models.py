@@ -134,7 +134,10 @@ def test_numpy_and_tensorflow_scalars_count_as_numbers(capsys: pytest.CaptureFix
         tf.data.Dataset.range(18).cardinality(),
     ):
         check_equal("Exercise", answer, 18, hint="look again")
-        assert capsys.readouterr().out in ("Exercise: correct (18).\n", "Exercise: correct (18.0).\n")
+        assert capsys.readouterr().out in ("Exercise: correct (18).\n", "Exercise: correct.\n")  # a float: no echo
     assert as_scalar([18]) == [18] and as_scalar("18") == "18"
+    check_equal("Exercise", 0.9512, 0.951, hint="look again", tolerance=0.001)  # within the stated tolerance
+    with pytest.raises(NotYetError, match="0.953 is not right yet"):
+        check_equal("Exercise", 0.953, 0.951, hint="look again", tolerance=0.001)
     with pytest.raises(NotYetError, match="expected a number, got a list"):
         check_equal("Exercise", [18], 18, hint="look again")
