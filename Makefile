@@ -90,8 +90,8 @@ $(TOOLS)/bin/pre-commit:
 test-tools: setup $(TOOLS)/bin/pre-commit
 	$(BIN)/python -m pytest tests/test_precommit_hook.py -m tools --durations=5
 
-# Slow (about 15 minutes on 2 cores): every lesson alone with an empty FITGEN_CACHE in reverse order (strict), and
-# with two other seeds on a busy machine. ANYWHERE_RUNS=all adds the instruction-set runs (not yet passing).
+# Slow (about 20 minutes on 2 cores): every lesson alone with an empty FITGEN_CACHE in reverse order, on the AVX2 and
+# SSE4.1 instruction sets and without oneDNN (strict), and with two other seeds on a busy machine (lax).
 test-anywhere: setup data
 	$(BIN)/python tests/run_anywhere.py $(ANYWHERE_RUNS)
 

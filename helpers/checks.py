@@ -79,11 +79,30 @@ def check_equal(
     answer = as_scalar(require_answer(exercise, answer))
     if not _same_kind(answer, expected):
         raise NotYetError(f"{exercise}: expected {_kind(expected)}, got {_kind(answer)} ({answer!r}). {hint}")
-    close = _is_number(answer) and _is_number(expected) and abs(answer - expected) <= tolerance
-    if answer != expected and not close:
+    try:
+        close = _is_number(answer) and _is_number(expected) and abs(answer - expected) <= tolerance
+        right = bool(answer == expected) or close
         specific = next((text for wrong, text in (mistakes or {}).items() if _same(answer, wrong)), hint)
+    except (ValueError, TypeError, OverflowError):  # e.g. arrays inside a tuple: no single truth value
+        raise NotYetError(f"{exercise}: {answer!r} cannot be compared with the answer. {hint}") from None
+    if not right:
         raise NotYetError(f"{exercise}: {answer!r} is not right yet. {specific}")
     print(f"{exercise}: correct." if isinstance(answer, float) else f"{exercise}: correct ({answer!r}).")
+
+
+def names_answer(exercise: str, answer: object) -> tuple[str, ...]:
+    """An answer that is a collection of names (tuple, list or set), sorted; one clear message otherwise.
+
+    A single string is refused rather than read as its letters.
+    """
+    answer = require_answer(exercise, answer)
+    if isinstance(answer, str) or not isinstance(answer, tuple | list | set | frozenset):
+        raise NotYetError(
+            f"{exercise}: give the names as a tuple, list or set of strings, got {_kind(answer)} ({answer!r})."
+        )
+    if not all(isinstance(name, str) for name in answer):
+        raise NotYetError(f'{exercise}: every name should be a string, such as "zoom_range"; got {answer!r}.')
+    return tuple(sorted(answer))
 
 
 def check_shards(exercise: str, share: object) -> None:

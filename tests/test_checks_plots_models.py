@@ -141,3 +141,17 @@ def test_numpy_and_tensorflow_scalars_count_as_numbers(capsys: pytest.CaptureFix
         check_equal("Exercise", 0.953, 0.951, hint="look again", tolerance=0.001)
     with pytest.raises(NotYetError, match="expected a number, got a list"):
         check_equal("Exercise", [18], 18, hint="look again")
+
+
+def test_names_answer_takes_collections_of_names_only() -> None:
+    from helpers.checks import names_answer
+
+    assert names_answer("Exercise 3", ["zoom_range", "shear_range"]) == ("shear_range", "zoom_range")
+    assert names_answer("Exercise 3", {"vertical_flip"}) == ("vertical_flip",)
+    for wrong, words in (
+        ("shear_range", "got a str"),
+        (["zoom_range", 2], "every name should be a string"),
+        (..., "not answered"),
+    ):
+        with pytest.raises(NotYetError, match=words):
+            names_answer("Exercise 3", wrong)

@@ -22,11 +22,11 @@ WRONG_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
     "01_data_generators.ipynb": {
         "Exercise 1": ("exercise_imagenet_bytes = 1_281_167 * 224 * 224 * 3", "one byte a value (uint8)"),
         "Exercise 2": ("exercise_label_of_7 = 1", "That is numeric order"),
-        "Exercise 3": ("exercise_last_batch = 36", "The last batch is not padded"),
+        "Exercise 3": ("exercise_last_batch = 48", "The last batch is not padded"),
     },
     "02_augmentation.ipynb": {
         "Exercise 1": ("exercise_shear_range = 0.15", "shear_range is in degrees, not a fraction"),
-        "Exercise 2": ("exercise_shear_factor = 15", "RandomShear takes a factor"),
+        "Exercise 2": ("exercise_shear_factor = round(math.sin(math.radians(15)), 3)", "That is the sine"),
         "Exercise 3": ('exercise_safe_for_arrows = ("shear_range", "zoom_range")', "An up-down mirror keeps"),
     },
     "03_steps_per_epoch.ipynb": {
@@ -54,7 +54,7 @@ WRONG_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
         "Exercise 2": ('exercise_label = "square"', "returns (class name, probability)"),
     },
     "06_fast_pipelines.ipynb": {
-        "Exercise 1": ("exercise_cache_bytes = 1000 * 128 * 128 * 3", "4 bytes each, not 1"),
+        "Exercise 1": ("exercise_cache_bytes = 1000 * 128 * 128 * 3", "float32 values (4 bytes each)"),
         "Exercise 2": ("exercise_batches = 20", "That is floor"),
         "Exercise 3": (
             'exercise_arrow_settings = {"shear_range": 20, "zoom_range": 0.2, "rescale": 1 / 255, '
@@ -63,7 +63,7 @@ WRONG_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "07_multi_worker.ipynb": {
-        "Exercise 1": ("exercise_cluster_steps = 2500 // (48 * 3)", "That is floor"),
+        "Exercise 1": ("exercise_cluster_steps = 2500 // (48 * 6)", "That is floor"),
         "Exercise 2": ("def exercise_share(names, workers, index):\n    return names", "that is no sharding"),
         "Exercise 3": ("exercise_steps_after_restart = 10 * 40", "without BackupAndRestore"),
     },
