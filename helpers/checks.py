@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 
 class NotYetError(Exception):
@@ -70,8 +70,7 @@ def check_equal(
 
     Numbers compare by value (``np.int64(100)`` equals ``100``), within ``tolerance`` when one is given (the
     exercise then states it). A float answer is not echoed: its last digits depend on the CPU. ``hint`` says
-    where to look; the
-    expected value is never shown. ``mistakes`` maps typical wrong answers to specific feedback
+    where to look; the expected value is never shown. ``mistakes`` maps typical wrong answers to specific feedback
     (e.g. ``{15: "with floor, the last 40 images are never seen"}``), used instead of the hint.
     Returns nothing, so the check cell shows only the printed line (a trailing ``;`` does not hide
     a result under nbval, whose kernel keeps no input history).
@@ -88,6 +87,39 @@ def check_equal(
     if not right:
         raise NotYetError(f"{exercise}: {answer!r} is not right yet. {specific}")
     print(f"{exercise}: correct." if isinstance(answer, float) else f"{exercise}: correct ({answer!r}).")
+
+
+def check_rule(
+    exercise: str,
+    rule: object,
+    cases: Mapping[tuple, object],
+    hint: str,
+    wrong_rules: Mapping[str, Callable[..., object]] | None = None,
+) -> None:
+    """Check a student's function on several inputs; a typical wrong rule is named by what it returns.
+
+    ``cases`` maps argument tuples to the right results; ``wrong_rules`` maps a message to a function that
+    computes a typical wrong rule: the message is shown when the student's results equal that rule's on
+    every case. Inputs are chosen so that each wrong rule fails at least one case.
+    """
+    require_answer(exercise, rule)
+    if not callable(rule):
+        raise NotYetError(f"{exercise}: expected a function, got {_kind(rule)} ({rule!r}).")
+    results = {}
+    for arguments in cases:
+        try:
+            results[arguments] = as_scalar(rule(*arguments))
+        except Exception as error:  # noqa: BLE001 - any error in student code becomes one clear message
+            raise NotYetError(f"{exercise}: with {arguments} it raised {type(error).__name__}: {error}") from None
+    wrong = [arguments for arguments, expected in cases.items() if not _same(results[arguments], expected)]
+    if not wrong:
+        print(f"{exercise}: correct (right for all {len(cases)} cases).")
+        return
+    for message, wrong_rule in (wrong_rules or {}).items():
+        if all(_same(results[arguments], wrong_rule(*arguments)) for arguments in cases):
+            raise NotYetError(f"{exercise}: {message}")
+    first = wrong[0]
+    raise NotYetError(f"{exercise}: for {first} it returns {results[first]!r}, which is not right yet. {hint}")
 
 
 def names_answer(exercise: str, answer: object) -> tuple[str, ...]:

@@ -155,3 +155,38 @@ def test_names_answer_takes_collections_of_names_only() -> None:
     ):
         with pytest.raises(NotYetError, match=words):
             names_answer("Exercise 3", wrong)
+
+
+def test_check_rule_accepts_right_rules_written_other_ways(capsys: pytest.CaptureFixture) -> None:
+    import math
+
+    from helpers.checks import check_rule
+
+    cases = {(200, 64): 4, (200, 40): 5, (100, 64): 2, (7, 7): 1, (1, 64): 1}
+    for rule in (
+        lambda s, b: math.ceil(s / b),
+        lambda s, b: -(-s // b),
+        lambda s, b: (s + b - 1) // b,
+        lambda s, b: np.int64(np.ceil(s / b)),
+    ):
+        check_rule("Exercise 1", rule, cases, hint="h")
+        assert capsys.readouterr().out == "Exercise 1: correct (right for all 5 cases).\n"
+
+
+def test_check_rule_names_typical_wrong_rules() -> None:
+    from helpers.checks import check_rule
+
+    cases = {(200, 64): 4, (200, 40): 5, (100, 64): 2, (7, 7): 1, (1, 64): 1}
+    wrong_rules = {"floor": lambda s, b: s // b, "plus one": lambda s, b: s // b + 1, "float": lambda s, b: s / b}
+    for rule, words in (
+        (lambda s, b: s // b, "floor"),
+        (lambda s, b: s // b + 1, "plus one"),
+        (lambda s, b: s / b, "float"),
+        (lambda s, b: round(s / b), r"for \(200, 64\) it returns 3, which is not right yet\. h"),
+        (lambda s, b: undefined_name, "raised NameError"),  # noqa: F821
+        (lambda s: s, "raised TypeError"),
+        (4, "expected a function"),
+        (..., "not answered yet"),
+    ):
+        with pytest.raises(NotYetError, match=words):
+            check_rule("Exercise 1", rule, cases, hint="h", wrong_rules=wrong_rules)

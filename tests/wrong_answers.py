@@ -30,7 +30,10 @@ WRONG_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
         "Exercise 3": ('exercise_safe_for_arrows = ("shear_range", "zoom_range")', "An up-down mirror keeps"),
     },
     "03_steps_per_epoch.ipynb": {
-        "Exercise 1": ("exercise_validation_steps = val.samples // val.batch_size", "That is floor: the last 8"),
+        "Exercise 1": (
+            "def exercise_validation_steps(samples, batch_size):\n    return samples // batch_size + 1",
+            "a batch too many whenever the images divide evenly",
+        ),
         "Exercise 2": ("exercise_last_batch = 100", "The last batch is not padded"),
         "Exercise 3": ("exercise_distributed_steps = steps_for(1000, 16)", "That counts per-replica batches"),
     },
