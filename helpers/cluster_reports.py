@@ -29,10 +29,6 @@ class FeedingRow:
     smallest_batch: int
     error: str | None = None
 
-    @property
-    def cluster_images(self) -> int:
-        return sum(self.trained)
-
 
 def feeding_rows(run: ClusterRun) -> list[FeedingRow]:
     """One row per experiment of the ``sharding`` step, gathered from every worker's report."""
