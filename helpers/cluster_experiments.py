@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from helpers.images import is_image_name
+from helpers.images import class_folders, image_files
 from helpers.steps import steps_for
 
 
@@ -40,11 +40,9 @@ class Context:
     @functools.cached_property
     def files(self) -> tuple[list[str], list[float]]:
         """Image paths and float labels in ``flow_from_directory``'s order: sorted classes, sorted names."""
-        root = Path(self.arguments.data)
-        classes = sorted(entry.name for entry in root.iterdir() if entry.is_dir())
         paths, labels = [], []
-        for number, name in enumerate(classes):
-            for path in sorted(p for p in (root / name).iterdir() if is_image_name(p.name)):
+        for number, folder in enumerate(class_folders(Path(self.arguments.data))):
+            for path in image_files(folder):
                 paths.append(str(path))
                 labels.append(float(number))
         return paths, labels

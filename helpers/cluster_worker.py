@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from helpers.command_line import OneLineParser, positive_int
-from helpers.images import is_image_name
+from helpers.images import image_files
 
 STEPS = ("sharding", "train", "keras3", "fewer-files")  # what a worker can run, in the order asked
 CRASHES = ("kill", "freeze")
@@ -40,11 +40,7 @@ def _whole(name: str, value: object) -> int:
 
 def class_folders(data: Path) -> list[str]:
     """The class folders of ``data`` that hold at least one image (flow_from_directory's white list)."""
-    return sorted(
-        entry.name
-        for entry in data.iterdir()
-        if entry.is_dir() and any(is_image_name(path.name) for path in entry.iterdir())
-    )
+    return sorted(entry.name for entry in data.iterdir() if entry.is_dir() and image_files(entry))
 
 
 def worker_arguments(
