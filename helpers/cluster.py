@@ -63,7 +63,7 @@ class ClusterRun:
         return [worker.report for worker in self.workers]
 
 
-def _check_count(name: str, value: object) -> int:
+def whole_count(name: str, value: object) -> int:
     """``value`` as an int >= 1 (NumPy integers too), or an error that names it."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
@@ -74,7 +74,7 @@ def free_loopback_ports(count: int) -> list[int]:
     """``count`` distinct TCP ports on 127.0.0.1 that nothing listens on right now (the OS picks them)."""
     sockets = []
     try:
-        for _ in range(_check_count("count", count)):
+        for _ in range(whole_count("count", count)):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.bind(("127.0.0.1", 0))
             sockets.append(sock)
@@ -239,7 +239,7 @@ def run_cluster(
     to die). A run longer than ``timeout`` seconds is killed and always raises: a hung cluster never blocks
     the notebook. ``module`` is the worker (tests use a fake one). POSIX only (Linux, macOS).
     """
-    count = _check_count("workers", workers)
+    count = whole_count("workers", workers)
     timeout = _check_timeout(timeout)
     if isinstance(arguments, str):
         raise ValueError(f"arguments must be a list of strings (see worker_arguments), got the string {arguments!r}.")

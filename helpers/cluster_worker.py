@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import numbers
 import os
 import random
 import signal
@@ -24,18 +23,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from helpers.cluster import whole_count
 from helpers.command_line import OneLineParser, positive_int
 from helpers.images import image_files
 
 STEPS = ("sharding", "train", "keras3", "fewer-files")  # what a worker can run, in the order asked
 CRASHES = ("kill", "freeze")
 PARENT_VARIABLE = "FITGEN_CLUSTER_PARENT"  # set by helpers.cluster.run_cluster: the process to outlive never
-
-
-def _whole(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
-    return int(value)
 
 
 def class_folders(data: Path) -> list[str]:
@@ -67,8 +61,8 @@ def worker_arguments(
     if isinstance(steps, str) or not steps or any(step not in STEPS for step in steps):
         raise ValueError(f"steps must be a list of some of {STEPS}, e.g. ['train'], got {steps!r}.")
     arguments = ["--data", str(data), "--steps", ",".join(steps)]
-    arguments += ["--per-replica-batch", str(_whole("per_replica_batch", per_replica_batch))]
-    arguments += ["--epochs", str(_whole("epochs", epochs))]
+    arguments += ["--per-replica-batch", str(whole_count("per_replica_batch", per_replica_batch))]
+    arguments += ["--epochs", str(whole_count("epochs", epochs))]
     if backup is not None:
         arguments += ["--backup", str(backup)]
     if save is not None:
@@ -76,7 +70,7 @@ def worker_arguments(
     if crash_at is not None:
         if isinstance(crash_at, str) or len(crash_at) != 2:
             raise ValueError(f"crash_at must be (epoch, step), e.g. (3, 6), got {crash_at!r}.")
-        epoch, step = (_whole("crash_at's epoch", crash_at[0]), _whole("crash_at's step", crash_at[1]))
+        epoch, step = (whole_count("crash_at's epoch", crash_at[0]), whole_count("crash_at's step", crash_at[1]))
         if "train" not in steps or epoch > int(epochs):
             raise ValueError(f"crash_at={crash_at!r} is never reached: it needs the train step and epoch <= {epochs}.")
         if crash not in CRASHES:
