@@ -18,11 +18,22 @@ PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbva
 CHROMIUM := $(shell command -v chromium || command -v chromium-browser)
 BROWSER_TESTS := $(if $(CHROMIUM),,--ignore=tests/browser)
 
+# nbgrader (make course, make test-classroom) gets its own environment: its Jupyter pins are not the lab's.
+NBGRADER_VERSION := 0.9.6
+NBGRADER_ENV := .cache/nbgrader
+NBGRADER_CONSTRAINTS := classroom/nbgrader-constraints.txt
+
+# JupyterHub (make hub) gets its own Python environment and its proxy from the npm registry, both under .cache/hub.
+HUB := .cache/hub
+HUB_CONSTRAINTS := classroom/hub-constraints.txt
+PROXY_LOCK := classroom/proxy/package.json classroom/proxy/package-lock.json
+
 # make test-tools drives real outside tools from the package index, each in its own environment under .cache/tools.
 TOOLS := .cache/tools
 PRE_COMMIT_VERSION := 4.7.0
 
-.PHONY: help setup lab test test-browser test-student test-tools test-anywhere student lint unit nbval regen data bench clean
+.PHONY: help kit-only setup lab test test-browser test-student test-tools test-anywhere test-classroom student course nbgrader \
+	handout summary hub hub-tools lint unit nbval regen data bench clean
 
 help:
 	@echo "make lab     set up .venv and data, open JupyterLab on the lessons (LAB_ARGS=... passes through)"
@@ -31,6 +42,11 @@ help:
 	@echo "make test-student  execute every lesson's student copy (slow; .ci/run runs it after make test)"
 	@echo "make test-tools    run fitgen-check's pre-commit hooks with the real pre-commit (.ci/run runs it)"
 	@echo "make test-anywhere the lessons on other CPUs, alone, empty cache, other seeds, busy machine (slow; .ci/run runs it)"
+	@echo "make test-classroom  every lesson through the real nbgrader, and the handout set up from scratch (slow; .ci/run)"
+	@echo "make course COURSE=folder  an nbgrader course with every lesson as an assignment (installs nbgrader)"
+	@echo "make handout  one archive to give students: student copies, helpers, Makefile; no solution (dist/)"
+	@echo "make hub STUDENTS=\"alice bob\" [HUB_PORT=8000]  JupyterHub for a class on this server (installs it)"
+	@echo "make summary  a one-page printable summary of the rules the lessons prove, measured now (dist/)"
 	@echo "make student build student copies of the lessons into student/ (solutions replaced by placeholders)"
 	@echo "make regen   re-execute the notebooks and write byte-stable outputs (after editing a lesson)"
 	@echo "make data    build the offline datasets under data/"
@@ -38,6 +54,10 @@ help:
 	@echo "make clean   remove .venv (data/ stays; make_shapes.py rebuilds it when its code changes)"
 
 setup: $(STAMP)
+
+# The student handout (make handout) has no tests/, classroom/ or answer notebooks: say so instead of failing oddly.
+kit-only:
+	@test -d tests -a -d classroom || { echo "make: this is the student handout (no tests, no answers): use make lab" >&2; exit 1; }
 
 # (Re)create the venv whenever pyproject.toml or the constraints change, so it never drifts from the pins.
 $(STAMP): pyproject.toml $(CONSTRAINTS)
@@ -60,26 +80,26 @@ $(DATA_DIR)/%/manifest.json: $(DATA_SOURCES) | $(STAMP)
 lab: setup data
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
-lint: setup
-	$(BIN)/ruff check helpers data_scripts tests notebooks
-	$(BIN)/ruff format --check helpers data_scripts tests notebooks
+lint: kit-only setup
+	$(BIN)/ruff check helpers data_scripts classroom tests notebooks
+	$(BIN)/ruff format --check helpers data_scripts classroom tests notebooks
 
-unit: setup data
-	$(BIN)/python -m pytest tests -m "not slow and not tools" $(BROWSER_TESTS) --durations=10
+unit: kit-only setup data
+	$(BIN)/python -m pytest tests -m "not slow and not tools and not classroom" $(BROWSER_TESTS) --durations=10
 
-nbval: setup data
+nbval: kit-only setup data
 	$(BIN)/python -m pytest notebooks $(PYTEST_NOTEBOOKS) --durations=10
 
-test: setup data lint
+test: kit-only setup data lint
 	@$(if $(CHROMIUM),,echo "make test: no chromium found, so the browser test is left out (sudo apt-get install chromium)")
 	$(BIN)/python tests/run_suites.py $(if $(CHROMIUM),--browser) \
-		-- tests -m "not slow and not tools" --durations=10 \
+		-- tests -m "not slow and not tools and not classroom" --durations=10 \
 		-- notebooks $(PYTEST_NOTEBOOKS) -p tests.notebook_budget --durations=10
 
-test-browser: setup data
+test-browser: kit-only setup data
 	$(BIN)/python -m pytest tests/browser --durations=5
 
-test-student: setup data
+test-student: kit-only setup data
 	$(BIN)/python -m pytest tests/test_student.py -m slow --durations=10
 
 $(TOOLS)/bin/pre-commit:
@@ -87,18 +107,61 @@ $(TOOLS)/bin/pre-commit:
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check pre-commit==$(PRE_COMMIT_VERSION)
 
-test-tools: setup $(TOOLS)/bin/pre-commit
+test-tools: kit-only setup $(TOOLS)/bin/pre-commit
 	$(BIN)/python -m pytest tests/test_precommit_hook.py -m tools --durations=5
 
-# Slow (about 20 minutes on 2 cores): every lesson alone with an empty FITGEN_CACHE in reverse order, on the AVX2 and
-# SSE4.1 instruction sets and without oneDNN (strict), and with two other seeds on a busy machine (lax).
-test-anywhere: setup data
+# Slow (about 17 minutes on 2 cores): every lesson alone with an empty FITGEN_CACHE in reverse order on the AVX2
+# instruction set, on SSE4.1, without oneDNN (all strict), and with two other seeds on a busy machine (lax).
+test-anywhere: kit-only setup data
 	$(BIN)/python tests/run_anywhere.py $(ANYWHERE_RUNS)
 
-student: setup
-	$(BIN)/python tests/make_student.py --out student $(NOTEBOOKS)
+$(NBGRADER_ENV)/bin/nbgrader: $(NBGRADER_CONSTRAINTS)
+	rm -rf $(NBGRADER_ENV)
+	$(PYTHON) -m venv $(NBGRADER_ENV)
+	$(NBGRADER_ENV)/bin/python -m pip install --quiet --disable-pip-version-check -c $(NBGRADER_CONSTRAINTS) \
+		nbgrader==$(NBGRADER_VERSION)
+	@touch $@
 
-regen: setup data
+nbgrader: $(NBGRADER_ENV)/bin/nbgrader
+
+course: kit-only setup data nbgrader
+	@test -n "$(COURSE)" || { echo "make course: say where, e.g. make course COURSE=$$HOME/fitgen-course" >&2; exit 1; }
+	$(BIN)/python -m classroom.course $(COURSE)
+
+$(HUB)/python/bin/jupyterhub: $(HUB_CONSTRAINTS)
+	rm -rf $(HUB)/python
+	$(PYTHON) -m venv $(HUB)/python
+	$(HUB)/python/bin/python -m pip install --quiet --disable-pip-version-check -c $(HUB_CONSTRAINTS) \
+		jupyterhub jupyterlab jupyterlab_widgets
+	@touch $@
+
+$(HUB)/node/node_modules/.bin/configurable-http-proxy: $(PROXY_LOCK)
+	@command -v npm >/dev/null || { echo "make hub: JupyterHub's proxy needs Node.js and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	rm -rf $(HUB)/node
+	mkdir -p $(HUB)/node
+	cp $(PROXY_LOCK) $(HUB)/node/
+	npm ci --prefix $(HUB)/node --no-audit --no-fund --loglevel=error
+	@touch $@
+
+hub-tools: $(HUB)/python/bin/jupyterhub $(HUB)/node/node_modules/.bin/configurable-http-proxy
+
+hub: kit-only setup data hub-tools
+	$(BIN)/python -m classroom.hub $(if $(HUB_PORT),--port $(HUB_PORT)) --students "$(STUDENTS)"
+
+test-classroom: kit-only setup data nbgrader hub-tools
+	$(BIN)/python -m pytest tests/test_nbgrader.py tests/test_handout.py tests/test_summary.py tests/test_hub.py \
+		-m classroom --durations=10
+
+handout: kit-only setup
+	$(BIN)/python -m classroom.handout $(if $(OUT),--out $(OUT))
+
+summary: kit-only setup data
+	$(BIN)/python -m classroom.summary
+
+student: kit-only setup
+	$(BIN)/python classroom/make_student.py --out student $(NOTEBOOKS)
+
+regen: kit-only setup data
 	$(BIN)/python tests/regen_notebooks.py $(NOTEBOOKS)
 
 # Not part of make test: timings are this machine's, printed and written to .cache/bench.json.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 
 class NotYetError(Exception):
@@ -21,7 +23,10 @@ def _is_number(value: object) -> bool:
 
 
 def _kind(value: object) -> str:
-    name = "number" if _is_number(value) else type(value).__name__
+    return _kind_name("number" if _is_number(value) else type(value).__name__)
+
+
+def _kind_name(name: str) -> str:
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
@@ -35,6 +40,65 @@ def as_scalar(value: object) -> object:
     if getattr(value, "shape", None) == () and hasattr(value, "item"):
         return value.item()  # a NumPy scalar or 0-d array
     return value
+
+
+def _canonical(value: object) -> object:
+    """The form an answer is sealed in: scalars as plain Python, whole floats as ints, sequences as tuples."""
+    value = as_scalar(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, tuple | list):
+        return tuple(_canonical(part) for part in value)
+    return value
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """An expected answer kept as a digest, so a check cell can say "correct" without containing the answer.
+
+    ``kind`` is what the answer is ("number", "tuple", "str"); ``digest`` comes from :func:`seal`. A digest of a
+    small number can be found by trying numbers: it keeps the answer out of sight, it is not a secret.
+    """
+
+    kind: str
+    digest: str
+
+    def matches(self, exercise: str, answer: object) -> bool:
+        return seal(exercise, answer).digest == self.digest
+
+
+@dataclass(frozen=True)
+class Judged:
+    """An expected answer given by what it does: right when ``measure(answer)`` is within ``tolerance`` of ``target``.
+
+    For a float whose formula is the exercise: 02's shear factor is judged by the slant it gives (``atan``).
+    """
+
+    measure: Callable[[float], float]
+    target: float
+    tolerance: float
+    kind: str = "number"
+
+    def matches(self, exercise: str, answer: object) -> bool:
+        try:
+            return abs(self.measure(answer) - self.target) <= self.tolerance
+        except (TypeError, ValueError, OverflowError):
+            return False
+
+
+def seal(exercise: str, value: object) -> Sealed:
+    """The sealed form of ``value`` for ``exercise`` (what a lesson author pastes into a check cell)."""
+    value = _canonical(value)
+    text = f"fitgen-kit|{exercise}|{value!r}".encode()
+    return Sealed("number" if _is_number(value) else type(value).__name__, hashlib.sha256(text).hexdigest()[:20])
+
+
+def grade_hidden(exercise: str, answer: object, expected: object, tolerance: float = 0.0) -> None:
+    """The grader's own test (inside nbgrader's hidden tests): silent when right, one clear line when not."""
+    answer, expected = _canonical(answer), _canonical(expected)
+    close = _is_number(answer) and _is_number(expected) and abs(answer - expected) <= tolerance
+    if not (close or (_same_kind(answer, expected) and answer == expected)):
+        raise NotYetError(f"{exercise}: the grader's hidden test did not pass (the visible check above says why).")
 
 
 def require_answer(exercise: str, answer: object) -> object:
@@ -69,18 +133,25 @@ def check_equal(
     """Compare a student's answer with the expected one; print a friendly message or raise one.
 
     Numbers compare by value (``np.int64(100)`` equals ``100``), within ``tolerance`` when one is given (the
-    exercise then states it). A float answer is not echoed: its last digits depend on the CPU. ``hint`` says
-    where to look; the expected value is never shown. ``mistakes`` maps typical wrong answers to specific feedback
-    (e.g. ``{15: "with floor, the last 40 images are never seen"}``), used instead of the hint.
+    exercise then states it); a :class:`Sealed` ``expected`` compares by digest, a :class:`Judged` one by what the
+    answer does. A float answer is not echoed: its last digits depend on the CPU. ``hint`` says where to look; the
+    expected value is never shown. ``mistakes`` maps typical wrong answers to specific feedback (e.g.
+    ``{15: "with floor, the last 40 images are never seen"}``), used instead of the hint.
     Returns nothing, so the check cell shows only the printed line (a trailing ``;`` does not hide
     a result under nbval, whose kernel keeps no input history).
     """
     answer = as_scalar(require_answer(exercise, answer))
-    if not _same_kind(answer, expected):
+    sealed = expected if isinstance(expected, Sealed | Judged) else None
+    if sealed and not (sealed.kind == "number" and _is_number(answer) or sealed.kind == type(answer).__name__):
+        raise NotYetError(f"{exercise}: expected {_kind_name(sealed.kind)}, got {_kind(answer)} ({answer!r}). {hint}")
+    if not sealed and not _same_kind(answer, expected):
         raise NotYetError(f"{exercise}: expected {_kind(expected)}, got {_kind(answer)} ({answer!r}). {hint}")
     try:
-        close = _is_number(answer) and _is_number(expected) and abs(answer - expected) <= tolerance
-        right = bool(answer == expected) or close
+        if sealed:
+            right = sealed.matches(exercise, answer)
+        else:
+            close = _is_number(answer) and _is_number(expected) and abs(answer - expected) <= tolerance
+            right = bool(answer == expected) or close
         specific = next((text for wrong, text in (mistakes or {}).items() if _same(answer, wrong)), hint)
     except (ValueError, TypeError, OverflowError):  # e.g. arrays inside a tuple: no single truth value
         raise NotYetError(f"{exercise}: {answer!r} cannot be compared with the answer. {hint}") from None

@@ -84,16 +84,23 @@ def free_loopback_ports(count: int) -> list[int]:
             sock.close()
 
 
-def check_port_free(port: int) -> None:
-    """Raise a clear error when ``port`` on 127.0.0.1 is taken (a worker could not listen on it)."""
+def port_is_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` of 127.0.0.1 now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
-            raise ValueError(
-                f"Port {port} on 127.0.0.1 is already in use, so a worker could not listen on it. "
-                "Choose another port, or leave ports out and let the kit pick free ones."
-            ) from None
+            return False
+    return True
+
+
+def check_port_free(port: int) -> None:
+    """Raise a clear error when ``port`` on 127.0.0.1 is taken (a worker could not listen on it)."""
+    if not port_is_free(port):
+        raise ValueError(
+            f"Port {port} on 127.0.0.1 is already in use, so a worker could not listen on it. "
+            "Choose another port, or leave ports out and let the kit pick free ones."
+        )
 
 
 def tf_config(addresses: Sequence[str], index: int) -> str:

@@ -94,6 +94,10 @@ class Mystery:
         self._mistake = names[np.random.default_rng(seed).integers(len(names))]
         self.batch = MYSTERY_MISTAKES[self._mistake](np.asarray(pixels))
 
+    def is_the_mistake(self, guess: object) -> bool:
+        """Whether ``guess`` names the hidden mistake: what nbgrader's hidden test asks (no feedback, no answer)."""
+        return guess == self._mistake
+
     def check(self, guess: str | None) -> None:
         """Friendly feedback on ``guess`` (one of the keys of MYSTERY_MISTAKES), without the answer."""
         from helpers.checks import check_equal

@@ -3,13 +3,14 @@ other seeds and on a busy machine. Slow; ``.ci/run`` calls it after ``make test`
 
 Runs (each lesson executed by nbval in a fresh kernel; every run gets a fresh ``FITGEN_CACHE``):
 
-* ``alone``: each lesson in a pytest of its own, in REVERSE order, each with an empty cache: strict output
-  comparison (no lesson may depend on another having run first, or on what the cache holds).
+* ``alone-avx2``: each lesson in a pytest of its own, in REVERSE order, each with an empty cache, with oneDNN
+  limited to the AVX2 instruction set (most laptops have no AVX-512): strict output comparison (no lesson may
+  depend on another having run first, on what the cache holds, or on AVX-512). One run for both, to save time.
 * ``seed-1``, ``seed-2``: all lessons with ``FITGEN_SEED`` 1 and 2 while two busy-looping processes take
   the cores: outputs are not compared (``--nbval-lax``), but every cell must run and every assertion hold.
-* ``avx2``, ``sse41``: all lessons with oneDNN limited to the AVX2 / SSE4.1 instruction sets (most laptops
-  have no AVX-512), and ``no-onednn``: with oneDNN's optimizations off; strict. The kit's model is trained
-  again on each (a fresh cache), so every output nbval compares must hold for a slightly different model.
+* ``sse41``: all lessons with oneDNN limited to the SSE4.1 instruction set, and ``no-onednn``: with oneDNN's
+  optimizations off; strict. The kit's model is trained again on each (a fresh cache), so every output nbval
+  compares must hold for a slightly different model.
 
 Usage: ``python tests/run_anywhere.py [RUN ...]`` (default: every run). Prints one line per run, then a summary.
 """
@@ -49,10 +50,9 @@ class Run:
 RUNS = {
     run.name: run
     for run in (
-        Run("alone", {}, alone_in_reverse=True),
+        Run("alone-avx2", {"ONEDNN_MAX_CPU_ISA": "AVX2"}, alone_in_reverse=True),
         Run("seed-1", {"FITGEN_SEED": "1"}, strict=False, busy=True),
         Run("seed-2", {"FITGEN_SEED": "2"}, strict=False, busy=True),
-        Run("avx2", {"ONEDNN_MAX_CPU_ISA": "AVX2"}),
         Run("sse41", {"ONEDNN_MAX_CPU_ISA": "SSE41"}),
         Run("no-onednn", {"TF_ENABLE_ONEDNN_OPTS": "0"}),
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from helpers.checks import NotYetError, check_equal, require_answer
+from helpers.checks import Judged, NotYetError, Sealed, check_equal, grade_hidden, require_answer, seal
 from helpers.images import ImageFolderError
 from helpers.plots import history_table, plot_history, show_samples
 
@@ -47,6 +48,54 @@ def test_check_equal_gives_specific_feedback_for_known_mistakes() -> None:
         check_equal("Exercise 1", 15.625, 16, hint="generic", mistakes=mistakes)
     with pytest.raises(NotYetError, match="14 is not right yet. generic"):
         check_equal("Exercise 1", 14, 16, hint="generic", mistakes=mistakes)
+
+
+@pytest.mark.parametrize("answer", [16, 16.0, np.int64(16), np.float32(16), np.array(16)])
+def test_a_sealed_answer_passes_however_the_number_is_written(answer: object, capsys: pytest.CaptureFixture) -> None:
+    check_equal("Exercise 3", answer, seal("Exercise 3", 16), hint="h")
+    assert capsys.readouterr().out.startswith("Exercise 3: correct")
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (15, "15 is not right yet. That is floor"),
+        (17, "17 is not right yet. Round up"),
+        ("16", "expected a number, got a str"),
+        (True, "expected a number, got a bool"),
+        (..., "not answered yet"),
+    ],
+)
+def test_a_sealed_answer_rejects_wrong_ones_with_their_message(answer: object, message: str) -> None:
+    with pytest.raises(NotYetError, match=message):
+        check_equal("Exercise 3", answer, seal("Exercise 3", 16), hint="Round up.", mistakes={15: "That is floor."})
+
+
+def test_a_seal_hides_the_value_and_belongs_to_one_exercise() -> None:
+    sealed = seal("Exercise 3", 16)
+    assert sealed == Sealed("number", sealed.digest) and "16" not in repr(sealed)
+    assert seal("Exercise 2", 16) != sealed and seal("Exercise 3", (1, "a")).kind == "tuple"
+    assert seal("Exercise 3", [1, "a"]) == seal("Exercise 3", (1, "a"))
+
+
+def test_a_judged_answer_is_right_by_what_it_does(capsys: pytest.CaptureFixture[str]) -> None:
+    slant = Judged(lambda factor: math.degrees(math.atan(factor)), target=15, tolerance=0.25)
+    for right in (0.27, 0.268, np.float64(0.2679), math.tan(math.radians(15))):
+        check_equal("Exercise 2", right, slant, hint="h")
+    assert capsys.readouterr().out.count("correct") == 4
+    for wrong, words in ((0.26, "the sine"), (15, "not degrees"), (0.3, "h"), ("0.27", "expected a number")):
+        with pytest.raises(NotYetError, match=words):
+            check_equal("Exercise 2", wrong, slant, hint="h", mistakes={0.26: "the sine", 15: "not degrees"})
+
+
+def test_grade_hidden_is_silent_when_right_and_one_line_when_not(capsys: pytest.CaptureFixture[str]) -> None:
+    grade_hidden("Exercise 1", np.int64(63), 63)
+    grade_hidden("Exercise 1", 0.2679, 0.268, 0.005)
+    grade_hidden("Exercise 1", ["a", "b"], ("a", "b"))
+    assert capsys.readouterr().out == ""
+    for wrong, expected in ((62, 63), (True, 1), (0.26, 0.268), ("63", 63)):
+        with pytest.raises(NotYetError, match="Exercise 1: the grader's hidden test did not pass"):
+            grade_hidden("Exercise 1", wrong, expected, 0.005 if isinstance(expected, float) else 0.0)
 
 
 def test_require_answer_stops_at_the_placeholder() -> None:

@@ -12,7 +12,7 @@ import copy
 
 import nbformat
 
-from tests.make_student import exercise_label, solution_and_check_cells
+from classroom.make_student import exercise_label, solution_and_check_cells, without_hidden_tests
 
 # lesson -> exercise label -> (code a student might write, words the check's message must contain)
 WRONG_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
@@ -35,7 +35,7 @@ WRONG_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
             "a batch too many whenever the images divide evenly",
         ),
         "Exercise 2": ("exercise_last_batch = 100", "The last batch is not padded"),
-        "Exercise 3": ("exercise_distributed_steps = steps_for(1000, 16)", "That counts per-replica batches"),
+        "Exercise 3": ("exercise_distributed_steps = steps_for(1000, 32)", "That counts per-replica batches"),
     },
     "04_training.ipynb": {
         "Exercise 1": ("exercise_classic_steps = 1000 // BATCH_SIZE", "That is floor: the last 8 images"),
@@ -84,11 +84,12 @@ def with_answer_trials(original: nbformat.NotebookNode, student: nbformat.Notebo
         label = exercise_label(original.cells, solution)
         wrong_code, words = WRONG_ANSWERS[name][label]
         added = []
+        check_source = without_hidden_tests(original.cells[check].source)
         for role, source in (
             ("wrong", wrong_code),
-            ("wrong-check", original.cells[check].source),
+            ("wrong-check", check_source),
             ("fix", original.cells[solution].source),
-            ("fixed-check", original.cells[check].source),
+            ("fixed-check", check_source),
         ):
             cell = nbformat.v4.new_code_cell(source, metadata={TRIAL: f"{label}: {role}"})
             cell.id = f"trial-{check}-{role}"

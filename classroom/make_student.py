@@ -4,6 +4,7 @@ Solution blocks are found the way nbgrader's ``ClearSolutions`` finds them (a li
 ``BEGIN SOLUTION`` up to a line containing ``END SOLUTION``). Each block becomes ``# YOUR CODE HERE``
 plus one ``name = ...`` line per name the solution assigns at top level: the notebook still runs top to
 bottom, and the check cell after it raises ``NotYetError`` ("not answered yet") until the student answers.
+Hidden tests (nbgrader's `BEGIN HIDDEN TESTS` blocks) are removed, as nbgrader removes them from a release.
 Outputs and execution counts are cleared; markdown, tags, metadata and all other code stay as they are.
 """
 
@@ -24,8 +25,9 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"  # nbgrader's default delimiters, matched anywhere in a line
 STUB = "# YOUR CODE HERE"  # nbgrader's code stub wording
+HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"  # nbgrader's delimiters, in check cells only
 EXERCISE_LABEL = re.compile(r"\*\*(Exercise \w+)\.?\*\*")
-NBGRADER_SCHEMA_VERSION = 4  # nbgrader/nbgraderformat/__init__.py: SCHEMA_REQUIRED["schema_version"]
+NBGRADER_SCHEMA_VERSION = 3  # nbgrader 0.9.6 (newest release): nbgrader/nbgraderformat/v3.json, MetadataValidatorV3
 
 
 class SolutionError(ValueError):
@@ -129,6 +131,21 @@ def student_source(source: str, place: str, label: str | None) -> str:
     return "\n".join(lines)
 
 
+def without_hidden_tests(source: str) -> str:
+    """A check cell's source without its hidden tests (what nbgrader's ClearHiddenTests removes from a release)."""
+    if HIDDEN_BEGIN not in source:
+        return source
+    kept, hiding = [], False
+    for line in source.split("\n"):
+        if HIDDEN_BEGIN in line:
+            hiding = True
+        elif HIDDEN_END in line:
+            hiding = False
+        elif not hiding:
+            kept.append(line)
+    return "\n".join(kept).rstrip("\n")
+
+
 def has_solution(cell: nbformat.NotebookNode) -> bool:
     """Whether a code cell holds a solution block (the cells a student fills in)."""
     return cell.cell_type == "code" and any(BEGIN in line for line in cell.source.split("\n"))
@@ -152,6 +169,7 @@ def student_copy(notebook: nbformat.NotebookNode, name: str) -> nbformat.Noteboo
         if cell.cell_type == "code":
             if BEGIN in cell.source or END in cell.source:
                 cell.source = student_source(cell.source, place, exercise_label(copied.cells, index))
+            cell.source = without_hidden_tests(cell.source)
             cell.outputs = []
             cell.execution_count = None
         elif any(line.strip().lstrip("#").strip() in (BEGIN, END) for line in cell.source.split("\n")):
@@ -178,7 +196,7 @@ def nbgrader_metadata(notebook: nbformat.NotebookNode) -> dict[int, dict]:
 
 
 def _nbgrader(grade_id: str, *, grade: bool, locked: bool, solution: bool) -> dict:
-    """One cell's nbgrader metadata (schema 4 requires grade, locked, solution and schema_version)."""
+    """One cell's nbgrader metadata (schema 3 requires grade, locked, solution and schema_version)."""
     flags = {"grade": grade, "locked": locked, "solution": solution, "task": False}
     return {**flags, "grade_id": grade_id, "schema_version": NBGRADER_SCHEMA_VERSION}
 
@@ -202,6 +220,8 @@ def nbgrader_problems(notebook: nbformat.NotebookNode, name: str) -> list[str]:
                 problems.append(f"{place}: an autograder tests cell needs metadata.nbgrader.points > 0")
         elif not has_solution(cell) and any(marker in cell.source for marker in (BEGIN, END)):
             problems.append(f"{place}: nbgrader reads '{BEGIN}'/'{END}' in any line as a marker: reword this cell")
+        elif HIDDEN_BEGIN in cell.source or HIDDEN_END in cell.source:
+            problems.append(f"{place}: hidden tests belong in a check cell (nbgrader grades only those)")
         elif meta and (meta.get("solution") or meta.get("grade")):
             problems.append(f"{place}: metadata.nbgrader marks a cell that is neither a solution nor its check")
     ids = [cell.metadata["nbgrader"].get("grade_id") for cell in notebook.cells if "nbgrader" in cell.metadata]
@@ -215,7 +235,7 @@ def annotate(path: Path) -> bool:
     """Write the nbgrader metadata a lesson's solution and check cells need into it; True when it changed.
 
     Only ``metadata.nbgrader`` of those cells changes (outputs stay): a lesson author runs
-    ``python tests/make_student.py --annotate notebooks/NN_name.ipynb`` after adding an exercise and commits it.
+    ``python classroom/make_student.py --annotate notebooks/NN_name.ipynb`` after adding an exercise and commits it.
     """
     notebook = nbformat.read(path, as_version=4)
     changed = False
