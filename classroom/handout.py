@@ -1,7 +1,7 @@
 """Build the student handout (``make handout``): one archive with everything a student needs and no solution.
 
 It holds the student copies as ``notebooks/`` (same names, so links between lessons work), ``helpers/``,
-``data_scripts/``, the Makefile, README, pins and licence files: ``make lab`` works in it as in the kit. Left out:
+``data_scripts/``, the Makefile, README, TEACHING.md and the pins: ``make lab`` works in it as in the kit. Left out:
 the answer notebooks, ``tests/`` (its wrong answers and checks embed answers), ``classroom/``, git history, data,
 caches. The archive is reproducible: same lessons and code, same bytes.
 """
@@ -20,7 +20,8 @@ import nbformat
 from classroom.make_student import SolutionError, student_copy
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = ["Makefile", "README.md", "pyproject.toml", "environment.yml", ".gitignore", ".ci/constraints.txt"]
+FILES = ["Makefile", "README.md", "TEACHING.md", "pyproject.toml", "environment.yml", ".gitignore"]
+FILES += [".ci/constraints.txt"]  # the pins make setup installs
 FOLDERS = ["helpers", "data_scripts"]
 LEFT_OUT = ("__pycache__", ".ipynb_checkpoints", ".pyc")
 TOP = "fitgen-kit"  # the folder the archive unpacks into

@@ -3,8 +3,9 @@
 ``classroom/hub.py`` starts the hub with this file and sets the ``FITGEN_HUB_*`` variables it reads. Students log in,
 find the lessons (student copies: no solutions) in ``lessons/`` of their own home folder, and run them on the kit's
 kernel; what a lesson writes goes to their own ``FITGEN_CACHE``. A lesson a student deleted is given back at their
-next start; a lesson they changed is never overwritten. TEACHING.md, "One server for a class", says what this
-set-up isolates and what it does not.
+next start; a lesson they changed is never overwritten. Every student runs as the hub's own Unix user, so
+nothing is protected from them (other students' folders, the kit and its answer key): a hub for practice, not for
+graded work. TEACHING.md, "One server for a class", says what to use instead.
 """
 
 import os
@@ -71,11 +72,12 @@ c.Spawner.args = ["--allow-root"] if os.getuid() == 0 else []  # containers and 
 c.Spawner.pre_spawn_hook = give_lessons
 c.Spawner.environment = {
     "FITGEN_CACHE": own_cache,
-    "FITGEN_DATA": str(KIT / "data"),  # one shared, read-only copy of the datasets
+    "FITGEN_DATA": str(KIT / "data"),  # one shared copy of the datasets (not write-protected)
     "JUPYTER_PATH": str(KIT / ".venv" / "share" / "jupyter"),  # the kit's kernel, "Python (fitgen-kit)"
 }
-# Measured (TEACHING.md): a lesson kernel peaks at about 1.3 GB. This spawner cannot enforce a limit (it only
-# tells JupyterLab); systemdspawner, DockerSpawner and KubeSpawner enforce the same setting.
-c.Spawner.mem_limit = os.environ.get("FITGEN_HUB_MEM_LIMIT", "2G")
+# Measured (TEACHING.md): a lesson kernel peaks at up to 1.4 GB (lesson 06), lesson 07 with its two workers at about
+# 2.3 GB. This spawner cannot enforce a limit (it only tells JupyterLab); systemdspawner, DockerSpawner and
+# KubeSpawner enforce the same setting.
+c.Spawner.mem_limit = os.environ.get("FITGEN_HUB_MEM_LIMIT", "3G")
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120

@@ -19,5 +19,12 @@ os.environ.setdefault("FITGEN_CACHE", str(Path(__file__).resolve().parent / ".fi
 
 c = get_config()  # noqa: F821 - nbgrader's config loader defines get_config
 c.CourseDirectory.course_id = "fitgen-kit"
+# Feedback pages show each graded cell's code: without this, they would print the hidden tests and their answers
+# (nbgrader's default, jupyter/nbgrader#917). The autograded notebooks keep them, for the teacher.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
 # The kit's own limit per cell; nbgrader's default (30 s) is too short for lesson 07's cluster on a busy machine.
 c.Execute.timeout = 300

@@ -27,7 +27,24 @@ def _kind(value: object) -> str:
 
 
 def _kind_name(name: str) -> str:
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
+
+
+WHOLE = "whole number"
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _require_whole(exercise: str, answer: object) -> None:
+    """Refuse a float (even 8.0) where a count is expected: Keras 3 refuses float steps, and so does the lesson."""
+    if not _is_whole(answer):
+        raise NotYetError(
+            f"{exercise}: expected a whole number (an int), got {_kind(answer)} ({answer!r}). Counts of images, "
+            "batches and steps are whole numbers: Keras 3 refuses a float where it expects one (round with "
+            "math.ceil or //, which give ints)."
+        )
 
 
 def as_scalar(value: object) -> object:
@@ -86,18 +103,44 @@ class Judged:
             return False
 
 
-def seal(exercise: str, value: object) -> Sealed:
-    """The sealed form of ``value`` for ``exercise`` (what a lesson author pastes into a check cell)."""
+def seal(exercise: str, value: object, whole: bool = False) -> Sealed:
+    """The sealed form of ``value`` for ``exercise`` (what a lesson author pastes into a check cell).
+
+    ``whole=True`` seals a count: the check then refuses any float answer, 8.0 included.
+    """
     value = _canonical(value)
     text = f"fitgen-kit|{exercise}|{value!r}".encode()
-    return Sealed("number" if _is_number(value) else type(value).__name__, hashlib.sha256(text).hexdigest()[:20])
+    kind = WHOLE if whole else "number" if _is_number(value) else type(value).__name__
+    return Sealed(kind, hashlib.sha256(text).hexdigest()[:20])
+
+
+def _strictly_equal(answer: object, expected: object, tolerance: float) -> bool:
+    """Equal with exact built-in types: an int for an int (not 8.0, not a subclass), a list or tuple part by part."""
+    answer = as_scalar(answer)
+    if type(expected) in (bool, int, str):
+        return type(answer) is type(expected) and answer == expected
+    if type(expected) is float:
+        return type(answer) in (int, float) and abs(answer - expected) <= tolerance
+    if type(expected) in (tuple, list):
+        return (
+            type(answer) in (tuple, list)
+            and len(answer) == len(expected)
+            and all(_strictly_equal(part, want, tolerance) for part, want in zip(answer, expected, strict=True))
+        )
+    return False
 
 
 def grade_hidden(exercise: str, answer: object, expected: object, tolerance: float = 0.0) -> None:
-    """The grader's own test (inside nbgrader's hidden tests): silent when right, one clear line when not."""
-    answer, expected = _canonical(answer), _canonical(expected)
-    close = _is_number(answer) and _is_number(expected) and abs(answer - expected) <= tolerance
-    if not (close or (_same_kind(answer, expected) and answer == expected)):
+    """The grader's own test (inside nbgrader's hidden tests): silent when right, one clear line when not.
+
+    Stricter than the visible checks: exact built-in types (an int where the answer is an int), so an object
+    that only claims to be equal does not pass.
+    """
+    try:
+        right = _strictly_equal(answer, expected, tolerance)
+    except Exception:  # noqa: BLE001 - whatever the answer does when compared, it is not right
+        right = False
+    if not right:
         raise NotYetError(f"{exercise}: the grader's hidden test did not pass (the visible check above says why).")
 
 
@@ -129,6 +172,7 @@ def check_equal(
     hint: str,
     mistakes: Mapping[object, str] | None = None,
     tolerance: float = 0.0,
+    whole: bool = False,
 ) -> None:
     """Compare a student's answer with the expected one; print a friendly message or raise one.
 
@@ -136,13 +180,16 @@ def check_equal(
     exercise then states it); a :class:`Sealed` ``expected`` compares by digest, a :class:`Judged` one by what the
     answer does. A float answer is not echoed: its last digits depend on the CPU. ``hint`` says where to look; the
     expected value is never shown. ``mistakes`` maps typical wrong answers to specific feedback (e.g.
-    ``{15: "with floor, the last 40 images are never seen"}``), used instead of the hint.
+    ``{15: "with floor, the last 40 images are never seen"}``), used instead of the hint. ``whole=True`` (or a
+    sealed whole number) refuses any float, 8.0 included: a count of steps is an int for Keras 3.
     Returns nothing, so the check cell shows only the printed line (a trailing ``;`` does not hide
     a result under nbval, whose kernel keeps no input history).
     """
     answer = as_scalar(require_answer(exercise, answer))
     sealed = expected if isinstance(expected, Sealed | Judged) else None
-    if sealed and not (sealed.kind == "number" and _is_number(answer) or sealed.kind == type(answer).__name__):
+    if whole or (sealed and sealed.kind == WHOLE):
+        _require_whole(exercise, answer)
+    elif sealed and not (sealed.kind == "number" and _is_number(answer) or sealed.kind == type(answer).__name__):
         raise NotYetError(f"{exercise}: expected {_kind_name(sealed.kind)}, got {_kind(answer)} ({answer!r}). {hint}")
     if not sealed and not _same_kind(answer, expected):
         raise NotYetError(f"{exercise}: expected {_kind(expected)}, got {_kind(answer)} ({answer!r}). {hint}")
@@ -182,6 +229,15 @@ def check_rule(
             results[arguments] = as_scalar(rule(*arguments))
         except Exception as error:  # noqa: BLE001 - any error in student code becomes one clear message
             raise NotYetError(f"{exercise}: with {arguments} it raised {type(error).__name__}: {error}") from None
+    floats = [
+        arguments for arguments, expected in cases.items() if _is_whole(expected) and not _is_whole(results[arguments])
+    ]
+    if floats and all(_is_number(results[arguments]) for arguments in floats):
+        first = floats[0]
+        raise NotYetError(
+            f"{exercise}: for {first} it returns {results[first]!r}, not a whole number (an int): Keras 3 refuses a "
+            "float where it expects a count, 8.0 included (math.ceil and // give ints)."
+        )
     wrong = [arguments for arguments, expected in cases.items() if not _same(results[arguments], expected)]
     if not wrong:
         print(f"{exercise}: correct (right for all {len(cases)} cases).")

@@ -98,7 +98,7 @@ class Mystery:
         """Whether ``guess`` names the hidden mistake: what nbgrader's hidden test asks (no feedback, no answer)."""
         return guess == self._mistake
 
-    def check(self, guess: str | None) -> None:
+    def check(self, guess: str | None, exercise: str = "Exercise 1") -> None:
         """Friendly feedback on ``guess`` (one of the keys of MYSTERY_MISTAKES), without the answer."""
         from helpers.checks import check_equal
 
@@ -106,4 +106,4 @@ class Mystery:
             "Run check_preprocessing(model, mystery.batch) and look at the value range; "
             f"choose from {sorted(MYSTERY_MISTAKES)}."
         )
-        check_equal("Mystery", guess, self._mistake, hint=hint)
+        check_equal(exercise, guess, self._mistake, hint=hint)

@@ -71,6 +71,46 @@ def test_a_sealed_answer_rejects_wrong_ones_with_their_message(answer: object, m
         check_equal("Exercise 3", answer, seal("Exercise 3", 16), hint="Round up.", mistakes={15: "That is floor."})
 
 
+@pytest.mark.parametrize("answer", [8.0, np.float64(8.0), np.float32(8), 7.8125, "8", True])
+def test_a_count_refuses_floats_even_whole_ones(answer: object) -> None:
+    with pytest.raises(NotYetError, match="expected a whole number \\(an int\\)"):
+        check_equal("Exercise 3", answer, seal("Exercise 3", 8, whole=True), hint="h")
+    with pytest.raises(NotYetError, match="expected a whole number"):
+        check_equal("Exercise 3", answer, 8, hint="h", whole=True)
+
+
+def test_a_count_accepts_ints_however_they_are_made(capsys: pytest.CaptureFixture[str]) -> None:
+    for answer in (8, np.int64(8), np.array(8), math.ceil(1000 / 128), -(-1000 // 128), int(np.ceil(1000 / 128))):
+        check_equal("Exercise 3", answer, seal("Exercise 3", 8, whole=True), hint="h")
+    assert capsys.readouterr().out.count("correct (8)") == 6
+
+
+def test_check_rule_names_a_rule_that_returns_floats() -> None:
+    from helpers.checks import check_rule
+
+    with pytest.raises(NotYetError, match=r"for \(200, 40\) it returns 5.0, not a whole number"):
+        check_rule(
+            "Exercise 1", lambda samples, batch: float(np.ceil(samples / batch)), {(200, 40): 5, (201, 40): 6}, "h"
+        )
+
+
+class Liar(int):
+    """An int that claims to equal everything (a student's trick)."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = int.__hash__
+
+
+def test_grade_hidden_wants_exact_types(capsys: pytest.CaptureFixture[str]) -> None:
+    grade_hidden("Exercise 3", [5, np.int64(6), 1], [5, 6, 1])
+    assert capsys.readouterr().out == ""
+    for wrong, expected in ((8.0, 8), (Liar(3), 8), ([5.0, 6, 1], [5, 6, 1]), ("8", 8), ((1, 2), (1, 2, 3))):
+        with pytest.raises(NotYetError, match="hidden test did not pass"):
+            grade_hidden("Exercise 3", wrong, expected)
+
+
 def test_a_seal_hides_the_value_and_belongs_to_one_exercise() -> None:
     sealed = seal("Exercise 3", 16)
     assert sealed == Sealed("number", sealed.digest) and "16" not in repr(sealed)

@@ -114,6 +114,7 @@ def test_feedback_gives_the_kits_message_for_each_wrong_answer(course: Path) -> 
     for lesson in LESSONS:
         page = course / "feedback" / "wrong" / assignment_name(lesson) / f"{lesson.stem}.html"
         text = html.unescape(page.read_text())
+        assert "HIDDEN TESTS" not in text and "grade_hidden(" not in text, f"{page} shows the hidden tests"
         for label, (_, words) in WRONG_ANSWERS[lesson.name].items():
             assert words in text, f"{page}: {label}'s message {words!r} is missing from the feedback"
 

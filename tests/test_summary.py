@@ -31,7 +31,7 @@ def test_steps_and_class_order_are_what_keras_does(rules: dict[str, Rule]) -> No
     plan = epoch_plan(1000, 64)
     assert f"{plan.steps_per_epoch} batches, the last with {plan.last_batch} images" in rules["03"].measured
     assert "never trains on 40 of them" in rules["03"].measured
-    assert "{'10': 0, '2': 1, '7': 2}" in rules["01"].measured  # string order, not numeric
+    assert "{'10': 0, '2': 1}" in rules["01"].measured  # string order, not numeric (lesson 01 shows the same)
 
 
 def test_shear_is_in_degrees(rules: dict[str, Rule]) -> None:
