@@ -22,7 +22,8 @@ def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
+    """What a value is, for messages: "a number", "a str", "an EagerTensor"."""
     return _kind_name("number" if _is_number(value) else type(value).__name__)
 
 
@@ -41,9 +42,9 @@ def _require_whole(exercise: str, answer: object) -> None:
     """Refuse a float (even 8.0) where a count is expected: Keras 3 refuses float steps, and so does the lesson."""
     if not _is_whole(answer):
         raise NotYetError(
-            f"{exercise}: expected a whole number (an int), got {_kind(answer)} ({answer!r}). Counts of images, "
-            "batches and steps are whole numbers: Keras 3 refuses a float where it expects one (round with "
-            "math.ceil or //, which give ints)."
+            f"{exercise}: expected a whole number (an int), got {kind_of(answer)} ({answer!r}). Counts of images, "
+            "batches and steps are ints: Keras 3 refuses even 8.0 where it expects a count (math.ceil and // give "
+            "ints)."
         )
 
 
@@ -73,7 +74,8 @@ def _canonical(value: object) -> object:
 class Sealed:
     """An expected answer kept as a digest, so a check cell can say "correct" without containing the answer.
 
-    ``kind`` is what the answer is ("number", "tuple", "str"); ``digest`` comes from :func:`seal`. A digest of a
+    ``kind`` is what the answer is ("number", "whole number", "tuple", "str"); ``digest`` comes from :func:`seal`.
+    A "whole number" refuses floats (8.0 included), as Keras 3 refuses float steps. A digest of a
     small number can be found by trying numbers: it keeps the answer out of sight, it is not a secret.
     """
 
@@ -115,13 +117,20 @@ def seal(exercise: str, value: object, whole: bool = False) -> Sealed:
 
 
 def _strictly_equal(answer: object, expected: object, tolerance: float) -> bool:
-    """Equal with exact built-in types: an int for an int (not 8.0, not a subclass), a list or tuple part by part."""
+    """Equal by value, compared the way the built-in types compare (``int.__eq__``, ``str.__eq__``), so an object
+    whose own ``==`` claims equality does not pass; 15.0 equals 15 (the visible check decides where a count must
+    be an int), NumPy and TensorFlow scalars count as the numbers they hold, lists and tuples part by part."""
     answer = as_scalar(answer)
-    if type(expected) in (bool, int, str):
-        return type(answer) is type(expected) and answer == expected
-    if type(expected) is float:
-        return type(answer) in (int, float) and abs(answer - expected) <= tolerance
-    if type(expected) in (tuple, list):
+    if type(expected) is bool or type(answer) is bool:
+        return type(answer) is type(expected) and answer is expected
+    if isinstance(expected, int | float):
+        if not isinstance(answer, int | float):
+            return False
+        plain = int.__int__(answer) if isinstance(answer, int) else float.__float__(answer)
+        return abs(plain - expected) <= tolerance
+    if isinstance(expected, str):
+        return isinstance(answer, str) and str.__eq__(answer, expected) is True
+    if isinstance(expected, tuple | list):
         return (
             type(answer) in (tuple, list)
             and len(answer) == len(expected)
@@ -133,8 +142,8 @@ def _strictly_equal(answer: object, expected: object, tolerance: float) -> bool:
 def grade_hidden(exercise: str, answer: object, expected: object, tolerance: float = 0.0) -> None:
     """The grader's own test (inside nbgrader's hidden tests): silent when right, one clear line when not.
 
-    Stricter than the visible checks: exact built-in types (an int where the answer is an int), so an object
-    that only claims to be equal does not pass.
+    It compares as the built-in types do (see ``_strictly_equal``), so an object that only claims to be equal does
+    not pass; it accepts at least every answer the visible check accepts.
     """
     try:
         right = _strictly_equal(answer, expected, tolerance)
@@ -142,6 +151,16 @@ def grade_hidden(exercise: str, answer: object, expected: object, tolerance: flo
         right = False
     if not right:
         raise NotYetError(f"{exercise}: the grader's hidden test did not pass (the visible check above says why).")
+
+
+def grade_hidden_result(exercise: str, compute: Callable[[], object], expected: object) -> None:
+    """``grade_hidden`` on what ``compute()`` returns (a student's function called on new inputs); an error in the
+    student's code fails the test in one line, so the feedback page shows no hidden code in a traceback."""
+    try:
+        result = compute()
+    except Exception:  # noqa: BLE001 - any error in student code fails the hidden test
+        raise NotYetError(f"{exercise}: the grader's hidden test did not pass (your code raised an error).") from None
+    grade_hidden(exercise, result, expected)
 
 
 def require_answer(exercise: str, answer: object) -> object:
@@ -190,9 +209,9 @@ def check_equal(
     if whole or (sealed and sealed.kind == WHOLE):
         _require_whole(exercise, answer)
     elif sealed and not (sealed.kind == "number" and _is_number(answer) or sealed.kind == type(answer).__name__):
-        raise NotYetError(f"{exercise}: expected {_kind_name(sealed.kind)}, got {_kind(answer)} ({answer!r}). {hint}")
+        raise NotYetError(f"{exercise}: expected {_kind_name(sealed.kind)}, got {kind_of(answer)} ({answer!r}). {hint}")
     if not sealed and not _same_kind(answer, expected):
-        raise NotYetError(f"{exercise}: expected {_kind(expected)}, got {_kind(answer)} ({answer!r}). {hint}")
+        raise NotYetError(f"{exercise}: expected {kind_of(expected)}, got {kind_of(answer)} ({answer!r}). {hint}")
     try:
         if sealed:
             right = sealed.matches(exercise, answer)
@@ -222,7 +241,7 @@ def check_rule(
     """
     require_answer(exercise, rule)
     if not callable(rule):
-        raise NotYetError(f"{exercise}: expected a function, got {_kind(rule)} ({rule!r}).")
+        raise NotYetError(f"{exercise}: expected a function, got {kind_of(rule)} ({rule!r}).")
     results = {}
     for arguments in cases:
         try:
@@ -257,50 +276,8 @@ def names_answer(exercise: str, answer: object) -> tuple[str, ...]:
     answer = require_answer(exercise, answer)
     if isinstance(answer, str) or not isinstance(answer, tuple | list | set | frozenset):
         raise NotYetError(
-            f"{exercise}: give the names as a tuple, list or set of strings, got {_kind(answer)} ({answer!r})."
+            f"{exercise}: give the names as a tuple, list or set of strings, got {kind_of(answer)} ({answer!r})."
         )
     if not all(isinstance(name, str) for name in answer):
         raise NotYetError(f'{exercise}: every name should be a string, such as "zoom_range"; got {answer!r}.')
     return tuple(sorted(answer))
-
-
-def check_shards(exercise: str, share: object) -> None:
-    """Check a student's ``share(names, workers, index)``: each name to exactly one worker, shares within one.
-
-    It is called for a few clusters, including one with fewer files than workers; a function that raises, or
-    returns something other than a list of names, gets its own message.
-    """
-    require_answer(exercise, share)
-    if not callable(share):
-        raise NotYetError(f"{exercise}: expected a function share(names, workers, index), got {_kind(share)}.")
-    for count, workers in ((10, 2), (7, 3), (2, 4)):
-        names = [f"image_{number}.jpg" for number in range(count)]
-        call = f"share(<{count} names>, {workers}, index)"
-        try:
-            shares = [share(list(names), workers, index) for index in range(workers)]
-            if any(isinstance(part, str) or not hasattr(part, "__iter__") for part in shares):
-                wrong = next(part for part in shares if isinstance(part, str) or not hasattr(part, "__iter__"))
-                raise NotYetError(f"{exercise}: {call} should return a list of file names, not {_kind(wrong)}.")
-            shares = [list(part) for part in shares]
-        except NotYetError:
-            raise
-        except Exception as error:  # noqa: BLE001 - any error in student code becomes one clear message
-            raise NotYetError(f"{exercise}: {call} raised {type(error).__name__}: {error}") from None
-        strange = next((name for part in shares for name in part if not isinstance(name, str)), None)
-        if strange is not None:
-            raise NotYetError(
-                f"{exercise}: {call} should return file names (str) from `names`, not {_kind(strange)} ({strange!r})."
-            )
-        taken = [name for part in shares for name in part]
-        if sorted(taken) == sorted(names * workers):
-            raise NotYetError(f"{exercise}: every worker got every file: that is no sharding (AutoShardPolicy.OFF).")
-        twice = sorted({name for name in taken if taken.count(name) > 1})
-        if twice:
-            raise NotYetError(f"{exercise}: {call}: {twice[0]} went to more than one worker.")
-        missing = sorted(set(names) - set(taken))
-        if missing:
-            raise NotYetError(f"{exercise}: {call}: {missing[0]} went to no worker, so it would never be trained on.")
-        sizes = [len(part) for part in shares]
-        if max(sizes) - min(sizes) > 1:
-            raise NotYetError(f"{exercise}: {call} gave shares of {sizes} files: the biggest sets everyone's pace.")
-    print(f"{exercise}: correct (every file went to exactly one worker; shares differ by at most one).")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.checks import NotYetError, kind_of, require_answer
 from helpers.cluster import ClusterRun, tf_config
 
 
@@ -164,3 +165,45 @@ def saved_files(run: ClusterRun) -> list[str]:
         state = "kept" if saved["kept"] else "deleted after writing"
         lines.append(f"worker {worker.index} ({role}): wrote {Path(saved['path']).name}, {state}")
     return lines
+
+
+def check_shards(exercise: str, share: object) -> None:
+    """Check a student's ``share(names, workers, index)``: each name to exactly one worker, shares within one.
+
+    It is called for a few clusters, including one with fewer files than workers; a function that raises, or
+    returns something other than a list of names, gets its own message.
+    """
+    require_answer(exercise, share)
+    if not callable(share):
+        raise NotYetError(f"{exercise}: expected a function share(names, workers, index), got {kind_of(share)}.")
+    for count, workers in ((10, 2), (7, 3), (2, 4)):
+        names = [f"image_{number}.jpg" for number in range(count)]
+        call = f"share(<{count} names>, {workers}, index)"
+        try:
+            shares = [share(list(names), workers, index) for index in range(workers)]
+            if any(isinstance(part, str) or not hasattr(part, "__iter__") for part in shares):
+                wrong = next(part for part in shares if isinstance(part, str) or not hasattr(part, "__iter__"))
+                raise NotYetError(f"{exercise}: {call} should return a list of file names, not {kind_of(wrong)}.")
+            shares = [list(part) for part in shares]
+        except NotYetError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any error in student code becomes one clear message
+            raise NotYetError(f"{exercise}: {call} raised {type(error).__name__}: {error}") from None
+        strange = next((name for part in shares for name in part if not isinstance(name, str)), None)
+        if strange is not None:
+            raise NotYetError(
+                f"{exercise}: {call} should return file names (str) from `names`, not {kind_of(strange)} ({strange!r})."
+            )
+        taken = [name for part in shares for name in part]
+        if sorted(taken) == sorted(names * workers):
+            raise NotYetError(f"{exercise}: every worker got every file: that is no sharding (AutoShardPolicy.OFF).")
+        twice = sorted({name for name in taken if taken.count(name) > 1})
+        if twice:
+            raise NotYetError(f"{exercise}: {call}: {twice[0]} went to more than one worker.")
+        missing = sorted(set(names) - set(taken))
+        if missing:
+            raise NotYetError(f"{exercise}: {call}: {missing[0]} went to no worker, so it would never be trained on.")
+        sizes = [len(part) for part in shares]
+        if max(sizes) - min(sizes) > 1:
+            raise NotYetError(f"{exercise}: {call} gave shares of {sizes} files: the biggest sets everyone's pace.")
+    print(f"{exercise}: correct (every file went to exactly one worker; shares differ by at most one).")

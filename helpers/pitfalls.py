@@ -96,7 +96,7 @@ class Mystery:
 
     def is_the_mistake(self, guess: object) -> bool:
         """Whether ``guess`` names the hidden mistake: what nbgrader's hidden test asks (no feedback, no answer)."""
-        return guess == self._mistake
+        return isinstance(guess, str) and str.__eq__(guess, self._mistake) is True  # as str compares, not the guess
 
     def check(self, guess: str | None, exercise: str = "Exercise 1") -> None:
         """Friendly feedback on ``guess`` (one of the keys of MYSTERY_MISTAKES), without the answer."""

@@ -103,10 +103,14 @@ class Liar(int):
     __hash__ = int.__hash__
 
 
-def test_grade_hidden_wants_exact_types(capsys: pytest.CaptureFixture[str]) -> None:
+def test_grade_hidden_compares_as_the_built_in_types_do(capsys: pytest.CaptureFixture[str]) -> None:
+    """Whatever the visible check accepts passes (15.0 for 15: the visible check decides where a count must be an
+    int); an object whose own == claims equality does not."""
     grade_hidden("Exercise 3", [5, np.int64(6), 1], [5, 6, 1])
+    grade_hidden("Exercise 1", 15.0, 15)
+    grade_hidden("Exercise 1", np.str_("rescaled twice"), "rescaled twice")
     assert capsys.readouterr().out == ""
-    for wrong, expected in ((8.0, 8), (Liar(3), 8), ([5.0, 6, 1], [5, 6, 1]), ("8", 8), ((1, 2), (1, 2, 3))):
+    for wrong, expected in ((Liar(3), 8), (7, 8), ("8", 8), ((1, 2), (1, 2, 3)), (1, True), ("a", ("a",))):
         with pytest.raises(NotYetError, match="hidden test did not pass"):
             grade_hidden("Exercise 3", wrong, expected)
 

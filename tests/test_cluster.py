@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from helpers import cluster
-from helpers.checks import NotYetError, check_shards
+from helpers.checks import NotYetError
 from helpers.cluster import (
     ClusterRun,
     WorkerFailed,
@@ -31,6 +31,7 @@ from helpers.cluster import (
 from helpers.cluster_experiments import error_line
 from helpers.cluster_reports import (
     backup_epoch,
+    check_shards,
     crash_facts,
     decode_words,
     describe_feeding,

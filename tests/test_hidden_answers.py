@@ -9,10 +9,11 @@ import ast
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from classroom.make_student import exercise_label, solution_and_check_cells, student_copy
-from helpers.checks import Sealed, seal
+from helpers.checks import NotYetError, Sealed, grade_hidden, seal
 from tests.answer_scan import Expected, expected_values, hidden_part, shown_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ def test_every_check_has_a_hidden_test_that_grades_its_exercise(lesson: Path) ->
     for label, _, check in exercises(read(lesson)):
         hidden = hidden_part(read(lesson).cells[check].source)
         calls = [node for node in ast.walk(ast.parse(hidden)) if isinstance(node, ast.Call)]
-        graded = [call for call in calls if getattr(call.func, "id", None) == "grade_hidden"]
+        graded = [call for call in calls if getattr(call.func, "id", None) in ("grade_hidden", "grade_hidden_result")]
         assert graded, f"{lesson.name}, {label}: the check cell has no hidden test (grade_hidden between the markers)"
         assert all(ast.literal_eval(call.args[0]) == label for call in graded), f"{lesson.name}, {label}: wrong label"
 
@@ -108,3 +109,45 @@ def test_scan_finds_an_answer_however_it_is_written(visible: str, hidden_value: 
     assert len(shown) == len(found) and all(
         place.startswith(prefix) for place, prefix in zip(shown, found, strict=True)
     )
+
+
+class ClaimsEqual(int):
+    """A student's trick: an int whose own == says yes to everything."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = int.__hash__
+
+
+def written_other_ways(value: object) -> list:
+    """The same answer as NumPy scalars, floats, lists: every form a visible check accepts somewhere."""
+    if isinstance(value, bool):
+        return [value, np.bool_(value)]
+    if isinstance(value, int):
+        return [value, np.int64(value), float(value), np.float64(value)]
+    if isinstance(value, float):
+        return [value, np.float64(value), np.float32(value).item()]
+    if isinstance(value, str):
+        return [value, np.str_(value)]
+    return [value, list(value)]
+
+
+def wrong_ways(value: object) -> list:
+    if isinstance(value, bool):
+        return [not value, int(value)]
+    if isinstance(value, int | float):
+        return [value + 1, str(value), ClaimsEqual(-1)]
+    return [str(value), None]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.stem)
+def test_hidden_tests_accept_every_form_of_the_answer_and_refuse_wrong_ones(lesson: Path) -> None:
+    """A right answer the visible check accepts must not lose its point in the hidden test, and a trick must."""
+    for label, _, check in exercises(read(lesson)):
+        for item in expected_values(read(lesson).cells[check].source):
+            for answer in written_other_ways(item.value):
+                grade_hidden(label, answer, item.value, item.tolerance)  # raises NotYetError if refused
+            for answer in wrong_ways(item.value):
+                with pytest.raises(NotYetError, match="hidden test did not pass"):
+                    grade_hidden(label, answer, item.value, item.tolerance)

@@ -27,9 +27,18 @@ from classroom.hub import JUPYTERHUB, HubError, hub_environment
 from helpers.cluster import port_is_free
 
 ROOT = Path(__file__).resolve().parent.parent
+LESSON_NAMES = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
 STUDENTS = ["alice", "bob", "carol"]
 TOKEN = uuid.uuid4().hex
-PEAK = "import os, resource; print('fitgen-peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, os.getcwd())"
+PEAK = (
+    "import os, resource; "
+    "print('fitgen-peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, os.getcwd(), os.environ['FITGEN_CACHE'])"
+)
+
+
+def kit_models() -> dict[str, float]:
+    """The kit's own cached models (the default FITGEN_CACHE) with their modification times."""
+    return {str(path): path.stat().st_mtime for path in (ROOT / ".cache").glob("models/**/*.keras")}
 
 
 def three_free_ports() -> int:
@@ -175,11 +184,18 @@ async def run_lesson(hub: Hub, name: str) -> dict:
             idle |= reply["msg_type"] == "status" and reply["content"]["execution_state"] == "idle"
     socket_.close()
     peak = next(line for line in "".join(printed).splitlines() if line.startswith("fitgen-peak")).split()
-    return {"errors": errors, "peak_mb": int(peak[1]) / 1024, "cwd": peak[2], "seconds": time.monotonic() - started}
+    return {
+        "errors": errors,
+        "peak_mb": int(peak[1]) / 1024,
+        "cwd": peak[2],
+        "cache": peak[3],
+        "seconds": time.monotonic() - started,
+    }
 
 
 @pytest.mark.classroom
 def test_three_students_run_lesson_00_at_once_each_in_their_own_files(hub: Hub) -> None:
+    kit_models_before = kit_models()
     for name in STUDENTS:
         hub.start_server(name)
 
@@ -190,10 +206,11 @@ def test_three_students_run_lesson_00_at_once_each_in_their_own_files(hub: Hub) 
     for name, result in results.items():
         print(f"{name}: lesson 00 in {result['seconds']:.0f} s, kernel peak {result['peak_mb']:.0f} MB")
         assert result["errors"] == ["NotYetError"], f"{name}: {result['errors']} (only the unanswered check may fail)"
-        assert Path(result["cwd"]) == hub.homes / name
-        assert list((hub.homes / name / ".fitgen-cache").rglob("*.keras")), f"{name}'s cache holds no model"
-    owners = {path.resolve(): name for name in STUDENTS for path in (hub.homes / name).rglob("*")}
-    assert all(str(path).startswith(str(hub.homes / name)) for path, name in owners.items())
+        assert Path(result["cwd"]) == hub.homes / name and Path(result["cache"]) == hub.homes / name / ".fitgen-cache"
+        models = sorted(path.name for path in (hub.homes / name / ".fitgen-cache").rglob("*.keras"))
+        assert models, f"{name}'s cache holds no model: lesson 00 wrote it elsewhere"
+        assert sorted(path.name for path in (hub.homes / name / "lessons").iterdir()) == LESSON_NAMES
+    assert kit_models_before == kit_models(), "a student wrote into the kit's own cache"
 
 
 @pytest.mark.classroom
