@@ -67,7 +67,8 @@ def shear_rule() -> Rule:
     return Rule(
         "02",
         "shear_range is in degrees (since Keras 2.1.3): 0.2 is a fifth of a degree, not 20 %.",
-        f"largest slant over 200 draws: shear_range=0.2 -> {tiny:.1f} degrees, shear_range=20 -> {real:.0f} degrees.",
+        f"largest slant over 200 draws: shear_range=0.2 -> {tiny:.1f} degrees (too small to see), "
+        f"shear_range=20 -> {real:.0f} degrees.",
     )
 
 
