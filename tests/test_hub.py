@@ -51,18 +51,19 @@ def three_free_ports() -> int:
 
 
 def test_a_port_in_use_is_named_before_anything_starts(tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(HubError, match=f"port {port} on 127.0.0.1 \\(the hub's page\\) is in use"):
-            hub_environment(port, ["alice"], tmp_path)
-        with pytest.raises(HubError, match=f"port {port} on 127.0.0.1 \\(the hub's internal API\\) is in use"):
-            hub_environment(port - 2, ["alice"], tmp_path)
+    base = three_free_ports()
+    for offset, role in ((0, "the hub's page"), (2, "the hub's internal API")):
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", base + offset))
+            taken.listen()
+            with pytest.raises(HubError, match=f"port {base + offset} on 127.0.0.1 \\({role}\\) is in use"):
+                hub_environment(base, ["alice"], tmp_path)
     with pytest.raises(HubError, match="no student named"):
         hub_environment(three_free_ports(), [], tmp_path)
     with pytest.raises(HubError, match="student name '../bob'"):
         hub_environment(three_free_ports(), ["../bob"], tmp_path)
+    with pytest.raises(HubError, match="HUB_PORT=80: give a port from 1024 to 65533"):
+        hub_environment(80, ["alice"], tmp_path)
 
 
 def working_in(pid: str, folder: Path) -> bool:
