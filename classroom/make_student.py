@@ -131,19 +131,27 @@ def student_source(source: str, place: str, label: str | None) -> str:
     return "\n".join(lines)
 
 
-def without_hidden_tests(source: str) -> str:
-    """A check cell's source without its hidden tests (what nbgrader's ClearHiddenTests removes from a release)."""
+def split_hidden_tests(source: str) -> tuple[str, str]:
+    """(a check cell's source without its hidden tests, the lines of its hidden tests), markers dropped.
+
+    The first is what nbgrader's ClearHiddenTests leaves in a release; a source without markers is kept as it is.
+    """
     if HIDDEN_BEGIN not in source:
-        return source
-    kept, hiding = [], False
+        return source, ""
+    visible, hidden, hiding = [], [], False
     for line in source.split("\n"):
         if HIDDEN_BEGIN in line:
             hiding = True
         elif HIDDEN_END in line:
             hiding = False
-        elif not hiding:
-            kept.append(line)
-    return "\n".join(kept).rstrip("\n")
+        else:
+            (hidden if hiding else visible).append(line)
+    return "\n".join(visible).rstrip("\n"), "\n".join(hidden)
+
+
+def without_hidden_tests(source: str) -> str:
+    """A check cell's source without its hidden tests (what nbgrader's ClearHiddenTests removes from a release)."""
+    return split_hidden_tests(source)[0]
 
 
 def has_solution(cell: nbformat.NotebookNode) -> bool:

@@ -32,6 +32,7 @@ def _kind_name(name: str) -> str:
 
 
 WHOLE = "whole number"
+WHOLE_REASON = "Keras 3 refuses a float where it expects a count, 8.0 included (math.ceil and // give ints)."
 
 
 def _is_whole(value: object) -> bool:
@@ -43,8 +44,7 @@ def _require_whole(exercise: str, answer: object) -> None:
     if not _is_whole(answer):
         raise NotYetError(
             f"{exercise}: expected a whole number (an int), got {kind_of(answer)} ({answer!r}). Counts of images, "
-            "batches and steps are ints: Keras 3 refuses even 8.0 where it expects a count (math.ceil and // give "
-            "ints)."
+            f"batches and steps are ints: {WHOLE_REASON}"
         )
 
 
@@ -254,8 +254,7 @@ def check_rule(
     if floats and all(_is_number(results[arguments]) for arguments in floats):
         first = floats[0]
         raise NotYetError(
-            f"{exercise}: for {first} it returns {results[first]!r}, not a whole number (an int): Keras 3 refuses a "
-            "float where it expects a count, 8.0 included (math.ceil and // give ints)."
+            f"{exercise}: for {first} it returns {results[first]!r}, not a whole number (an int): {WHOLE_REASON}"
         )
     wrong = [arguments for arguments, expected in cases.items() if not _same(results[arguments], expected)]
     if not wrong:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from classroom.make_student import HIDDEN_BEGIN, HIDDEN_END, solution_and_check_cells, solution_blocks
+from classroom.make_student import has_solution, solution_blocks, split_hidden_tests
 
 OPERATORS = {
     ast.Add: operator.add,
@@ -26,6 +26,7 @@ OPERATORS = {
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
+GRADERS = ("grade_hidden", "grade_hidden_result")  # helpers.checks' hidden-test functions
 FUNCTIONS = {"round": round, "abs": abs, "min": min, "max": max, "int": int, "float": float}
 
 
@@ -42,12 +43,14 @@ class Expected:
     tolerance: float
 
 
-def hidden_part(source: str) -> str:
-    """The lines between a check cell's hidden-test markers."""
-    lines = source.split("\n")
-    begin = next((n for n, line in enumerate(lines) if HIDDEN_BEGIN in line), None)
-    end = next((n for n, line in enumerate(lines) if HIDDEN_END in line), None)
-    return "" if begin is None or end is None else "\n".join(lines[begin + 1 : end])
+def graded_calls(check_source: str) -> list[ast.Call]:
+    """The ``grade_hidden(...)`` / ``grade_hidden_result(...)`` calls in a check cell's hidden tests."""
+    hidden = split_hidden_tests(check_source)[1]
+    return [
+        node
+        for node in ast.walk(ast.parse(hidden))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in GRADERS
+    ]
 
 
 def literal_value(node: ast.expr) -> object:
@@ -85,16 +88,13 @@ def _pure_function(node: ast.expr):
 def expected_values(check_source: str) -> list[Expected]:
     """The literal expected values in a check cell's hidden tests (computed ones are skipped)."""
     found = []
-    for node in ast.walk(ast.parse(hidden_part(check_source))):
-        if not isinstance(node, ast.Call) or len(node.args) < 3:
+    for call in graded_calls(check_source):
+        try:
+            value = literal_value(call.args[2])
+            tolerance = float(literal_value(call.args[3])) if len(call.args) > 3 else 0.0
+        except (NotLiteral, IndexError):
             continue
-        if getattr(node.func, "id", None) in ("grade_hidden", "grade_hidden_result"):
-            try:
-                value = literal_value(node.args[2])
-                tolerance = float(literal_value(node.args[3])) if len(node.args) > 3 else 0.0
-            except NotLiteral:
-                continue
-            found.append(Expected(str(literal_value(node.args[0])), value, tolerance))
+        found.append(Expected(str(literal_value(call.args[0])), value, tolerance))
     return found
 
 
@@ -137,21 +137,15 @@ def solution_lines(lessons: list[Path]) -> dict[str, str]:
     lines = {}
     for lesson in lessons:
         notebook = nbformat.read(lesson, as_version=4)
-        elsewhere = set()
-        secret = {}
-        pairs = solution_and_check_cells(notebook)
-        solutions = {solution for solution, _ in pairs}
+        elsewhere, secret = set(), {}
         for index, cell in enumerate(notebook.cells):
-            hidden_code = [b.code for b in solution_blocks(cell.source, lesson.name)] if index in solutions else []
-            hidden_code.append(hidden_part(cell.source))
-            for line in "\n".join(hidden_code).split("\n"):
+            blocks = solution_blocks(cell.source, lesson.name) if has_solution(cell) else []
+            outside, hidden = split_hidden_tests(cell.source)
+            for line in "\n".join([*(block.code for block in blocks), hidden]).split("\n"):
                 if len(line.strip()) >= 16 and not line.strip().endswith("(") and not is_a_name(line):
                     secret[line.strip()] = f"{lesson.name}, cell {index + 1}"
-        for cell in notebook.cells:
-            outside = cell.source
-            for block in solution_blocks(cell.source, lesson.name) if cell.cell_type == "code" else []:
+            for block in blocks:
                 outside = outside.replace(block.code, "")
-            outside = outside.replace(hidden_part(cell.source), "")
             elsewhere |= {line.strip() for line in outside.split("\n")}
         lines |= {line: place for line, place in secret.items() if line not in elsewhere}
     return lines

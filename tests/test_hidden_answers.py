@@ -14,7 +14,7 @@ import pytest
 
 from classroom.make_student import exercise_label, solution_and_check_cells, student_copy
 from helpers.checks import NotYetError, Sealed, grade_hidden, seal
-from tests.answer_scan import Expected, expected_values, hidden_part, shown_values
+from tests.answer_scan import Expected, expected_values, graded_calls, shown_values
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -22,6 +22,12 @@ LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 def read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
+
+
+def check_sources(lesson: Path) -> list[tuple[str, str]]:
+    """(label, check cell source) of each exercise of a lesson, read once."""
+    notebook = read(lesson)
+    return [(label, notebook.cells[check].source) for label, _, check in exercises(notebook)]
 
 
 def exercises(notebook: nbformat.NotebookNode) -> list[tuple[str, int, int]]:
@@ -34,10 +40,8 @@ def exercises(notebook: nbformat.NotebookNode) -> list[tuple[str, int, int]]:
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.stem)
 def test_every_check_has_a_hidden_test_that_grades_its_exercise(lesson: Path) -> None:
-    for label, _, check in exercises(read(lesson)):
-        hidden = hidden_part(read(lesson).cells[check].source)
-        calls = [node for node in ast.walk(ast.parse(hidden)) if isinstance(node, ast.Call)]
-        graded = [call for call in calls if getattr(call.func, "id", None) in ("grade_hidden", "grade_hidden_result")]
+    for label, source in check_sources(lesson):
+        graded = graded_calls(source)
         assert graded, f"{lesson.name}, {label}: the check cell has no hidden test (grade_hidden between the markers)"
         assert all(ast.literal_eval(call.args[0]) == label for call in graded), f"{lesson.name}, {label}: wrong label"
 
@@ -55,8 +59,7 @@ def test_student_copy_shows_no_expected_value(lesson: Path) -> None:
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.stem)
 def test_sealed_answers_are_the_hidden_tests_answers(lesson: Path) -> None:
     """A Sealed(...) digest in a check cell seals exactly the value its hidden test expects."""
-    for label, _, check in exercises(read(lesson)):
-        source = read(lesson).cells[check].source
+    for label, source in check_sources(lesson):
         sealed = [
             Sealed(*(ast.literal_eval(argument) for argument in node.args))
             for node in ast.walk(ast.parse(source))
@@ -72,12 +75,7 @@ def test_sealed_answers_are_the_hidden_tests_answers(lesson: Path) -> None:
 
 def test_most_exercises_state_their_answer_in_hidden_tests() -> None:
     """The scan above is not empty: most exercises have a literal expected value to search for."""
-    literal = [
-        label
-        for lesson in LESSONS
-        for label, _, check in exercises(read(lesson))
-        if expected_values(read(lesson).cells[check].source)
-    ]
+    literal = [label for lesson in LESSONS for label, source in check_sources(lesson) if expected_values(source)]
     assert len(literal) >= 15, literal
 
 
@@ -144,8 +142,8 @@ def wrong_ways(value: object) -> list:
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.stem)
 def test_hidden_tests_accept_every_form_of_the_answer_and_refuse_wrong_ones(lesson: Path) -> None:
     """A right answer the visible check accepts must not lose its point in the hidden test, and a trick must."""
-    for label, _, check in exercises(read(lesson)):
-        for item in expected_values(read(lesson).cells[check].source):
+    for label, source in check_sources(lesson):
+        for item in expected_values(source):
             for answer in written_other_ways(item.value):
                 grade_hidden(label, answer, item.value, item.tolerance)  # raises NotYetError if refused
             for answer in wrong_ways(item.value):
