@@ -10,7 +10,7 @@ import contextlib
 import logging
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from helpers.runtime import filter_known_warnings
 
@@ -55,3 +55,28 @@ def summarize_warnings(messages: list[str], width: int = 100) -> str:
         first = first if len(first) <= width else first[: width - 3] + "..."
         lines.append(f"{count} x {first}")
     return "\n".join(lines)
+
+
+# Python's own filters when no -W option, PYTHONWARNINGS or dev mode is set (the ``warnings`` module's
+# documentation, "Default Warning Filter"): a DeprecationWarning raised inside a library is not shown.
+PYTHON_DEFAULT_FILTERS = (
+    ("default", DeprecationWarning, "__main__"),
+    ("ignore", DeprecationWarning, ""),
+    ("ignore", PendingDeprecationWarning, ""),
+    ("ignore", ImportWarning, ""),
+    ("ignore", ResourceWarning, ""),
+)
+
+
+def count_warnings(action: Callable[[], object], show_all: bool) -> list[str]:
+    """The warnings ``action()`` raises under Python's default filters, or every one, repeats included
+    (``show_all``: ``simplefilter("always")``), whatever filters the kit or the notebook set before."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()
+        if show_all:
+            warnings.simplefilter("always")
+        else:
+            for how, category, module in reversed(PYTHON_DEFAULT_FILTERS):
+                warnings.filterwarnings(how, category=category, module=module)
+        action()
+    return [str(warning.message) for warning in caught]

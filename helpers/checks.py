@@ -184,6 +184,15 @@ def _same(answer: object, wrong: object) -> bool:
     return bool(_same_kind(answer, wrong) and answer == wrong)
 
 
+def _near(answer: object, wrong: object, tolerance: float) -> bool:
+    """A typical wrong answer matched as the right one is: the same, or both numbers within ``tolerance``."""
+    return (
+        _same(answer, wrong)
+        or bool(tolerance and _is_number(answer) and _is_number(wrong))
+        and abs(answer - wrong) <= tolerance
+    )
+
+
 def check_equal(
     exercise: str,
     answer: object,
@@ -199,7 +208,8 @@ def check_equal(
     exercise then states it); a :class:`Sealed` ``expected`` compares by digest, a :class:`Judged` one by what the
     answer does. A float answer is not echoed: its last digits depend on the CPU. ``hint`` says where to look; the
     expected value is never shown. ``mistakes`` maps typical wrong answers to specific feedback (e.g.
-    ``{15: "with floor, the last 40 images are never seen"}``), used instead of the hint. ``whole=True`` (or a
+    ``{15: "with floor, the last 40 images are never seen"}``; numbers match within ``tolerance``), used instead of
+    the hint. ``whole=True`` (or a
     sealed whole number) refuses any float, 8.0 included: a count of steps is an int for Keras 3.
     Returns nothing, so the check cell shows only the printed line (a trailing ``;`` does not hide
     a result under nbval, whose kernel keeps no input history).
@@ -218,7 +228,7 @@ def check_equal(
         else:
             close = _is_number(answer) and _is_number(expected) and abs(answer - expected) <= tolerance
             right = bool(answer == expected) or close
-        specific = next((text for wrong, text in (mistakes or {}).items() if _same(answer, wrong)), hint)
+        specific = next((text for wrong, text in (mistakes or {}).items() if _near(answer, wrong, tolerance)), hint)
     except (ValueError, TypeError, OverflowError):  # e.g. arrays inside a tuple: no single truth value
         raise NotYetError(f"{exercise}: {answer!r} cannot be compared with the answer. {hint}") from None
     if not right:

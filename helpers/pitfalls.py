@@ -84,6 +84,15 @@ MYSTERY_MISTAKES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
+# What each mistake does to the values, said when it is guessed wrongly (it rules that one out, no more).
+MYSTERY_SIGNS = {
+    "no rescale": "Without rescaling the values would reach 255: compare with mystery.batch.max().",
+    "rescaled twice": "Rescaled twice, every value would be below 1/255 (0.004): compare with mystery.batch.max().",
+    "preprocess_input + rescale": "preprocess_input maps pixels to -1..1, so some values would be below 0: "
+    "compare with mystery.batch.min().",
+}
+
+
 class Mystery:
     """A batch prepared with one hidden mistake from :data:`MYSTERY_MISTAKES`; ``check`` grades a guess."""
 
@@ -100,10 +109,10 @@ class Mystery:
 
     def check(self, guess: str | None, exercise: str = "Exercise 1") -> None:
         """Friendly feedback on ``guess`` (one of the keys of MYSTERY_MISTAKES), without the answer."""
-        from helpers.checks import check_equal
+        from helpers.checks import NotYetError, check_equal
 
-        hint = (
-            "Run check_preprocessing(model, mystery.batch) and look at the value range; "
-            f"choose from {sorted(MYSTERY_MISTAKES)}."
-        )
-        check_equal(exercise, guess, self._mistake, hint=hint)
+        choices = f"choose from {sorted(MYSTERY_MISTAKES)}."
+        if isinstance(guess, str) and guess not in MYSTERY_MISTAKES:
+            raise NotYetError(f"{exercise}: {guess!r} is not one of the possible answers; {choices}")
+        hint = f"Run check_preprocessing(model, mystery.batch) and look at the value range; {choices}"
+        check_equal(exercise, guess, self._mistake, hint=hint, mistakes=MYSTERY_SIGNS)

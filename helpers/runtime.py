@@ -46,12 +46,19 @@ class LessonRuntime:
     device: str
     seed: int
     threads: int
+    legacy_keras: str | None = None  # the TF_USE_LEGACY_KERAS value this lesson switched off, if any
 
     def __str__(self) -> str:
-        return (
+        line = (
             f"fitgen-kit ready: TensorFlow {self.tensorflow_version}, Keras {self.keras_version}, "
             f"{self.device}, seed {self.seed}, {self.threads} threads, deterministic ops"
         )
+        if self.legacy_keras:
+            line += (
+                f"\nTF_USE_LEGACY_KERAS={self.legacy_keras} is set: switched off in this kernel, because the lessons "
+                "run Keras 3 and name Keras 2 as tf_keras where they compare the two (lesson 04)."
+            )
+        return line
 
 
 @contextlib.contextmanager
@@ -213,8 +220,15 @@ def setup_lesson(seed: int | None = None, threads: int = DEFAULT_THREADS, cpu_de
     if cpu_devices < 1:
         raise ValueError(f"cpu_devices must be at least 1, got {cpu_devices}.")
     filter_known_warnings()
+    legacy = _without_legacy_keras()
     tf = quiet_import("tensorflow")
     keras = quiet_import("keras")
+    if getattr(tf.keras, "__name__", "").startswith("tf_keras"):
+        raise RuntimeError(
+            f"tf.keras is already Keras 2 (tf-keras) in this kernel, because {LEGACY_KERAS}=1 was set when "
+            "TensorFlow first loaded it; these lessons use Keras 3 (lesson 04 uses tf-keras by its own name). "
+            "Restart the kernel and run the setup cell first."
+        )
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
@@ -235,4 +249,17 @@ def setup_lesson(seed: int | None = None, threads: int = DEFAULT_THREADS, cpu_de
     device = f"{len(gpus)} GPU" if gpus else "CPU only"
     if cpu_devices > 1:
         device += f" split into {cpu_devices} logical CPUs"
-    return LessonRuntime(tf.__version__, keras.__version__, device, seed, threads)
+    return LessonRuntime(tf.__version__, keras.__version__, device, seed, threads, legacy)
+
+
+LEGACY_KERAS = "TF_USE_LEGACY_KERAS"
+
+
+def _without_legacy_keras() -> str | None:
+    """Remove ``TF_USE_LEGACY_KERAS`` from this process's environment (it would make ``tf.keras`` Keras 2, which
+    the lessons do not expect: "Unrecognized data type" in lesson 01); returns the value it had, if it was on."""
+    value = os.environ.get(LEGACY_KERAS)
+    if value in ("1", "true", "True"):  # the values TensorFlow's lazy loader honours
+        del os.environ[LEGACY_KERAS]
+        return value
+    return None

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from helpers.capture import captured_warnings, summarize_warnings
+from helpers.capture import captured_warnings, count_warnings, summarize_warnings
 
 
 def test_collects_both_kinds_silently(capsys: pytest.CaptureFixture[str]) -> None:
@@ -35,3 +35,23 @@ def test_summary_counts_and_shortens() -> None:
     summary = summarize_warnings(["A first sentence. More.", "A first sentence. More.", "x" * 150])
     assert summary.splitlines() == ["2 x A first sentence", "1 x " + "x" * 97 + "..."]
     assert summarize_warnings([]) == "no warnings"
+
+
+def _library_deprecation() -> None:
+    """A DeprecationWarning raised from a library module (not __main__), as SciPy's is."""
+    exec(
+        compile('warnings.warn("old", DeprecationWarning, stacklevel=1)', "library", "exec"),
+        {"warnings": warnings, "__name__": "library"},
+    )
+
+
+def test_count_warnings_under_default_filters_and_with_every_repeat() -> None:
+    def three_warnings() -> None:
+        for _ in range(3):
+            _library_deprecation()
+        warnings.warn("shown once", UserWarning, stacklevel=1)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # whatever the caller set is replaced inside count_warnings
+        assert count_warnings(three_warnings, show_all=True) == ["old", "old", "old", "shown once"]
+        assert count_warnings(three_warnings, show_all=False) == ["shown once"]

@@ -234,6 +234,12 @@ def test_numpy_and_tensorflow_scalars_count_as_numbers(capsys: pytest.CaptureFix
         check_equal("Exercise", 0.953, 0.951, hint="look again", tolerance=0.001)
     with pytest.raises(NotYetError, match="expected a number, got a list"):
         check_equal("Exercise", [18], 18, hint="look again")
+    # a typical wrong float is recognised within the same tolerance as the right one, and only within it
+    mistakes = {0.4213: "That is the other model."}
+    with pytest.raises(NotYetError, match="That is the other model"):
+        check_equal("Exercise", 0.421, 0.951, hint="look again", mistakes=mistakes, tolerance=0.001)
+    with pytest.raises(NotYetError, match="look again"):
+        check_equal("Exercise", 0.419, 0.951, hint="look again", mistakes=mistakes, tolerance=0.001)
 
 
 def test_names_answer_takes_collections_of_names_only() -> None:

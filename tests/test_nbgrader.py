@@ -2,7 +2,7 @@
 sets up goes through generate_assignment -> validate -> autograde -> generate_feedback -> export.
 
 Three students hand in each lesson's release: "right" with the lessons' solutions, "wrong" with the typical wrong
-answers of tests/wrong_answers.py, "blank" untouched. nbgrader runs each notebook in the kit's kernel, so this takes
+answers of tests/answer_trials.py, "blank" untouched. nbgrader runs each notebook in the kit's kernel, so this takes
 about as long as running every lesson four times (about 10 minutes on 2 cores).
 """
 
@@ -21,7 +21,7 @@ import pytest
 from classroom.course import NBGRADER, assignment_name, make_course
 from classroom.make_student import BEGIN, END, HIDDEN_BEGIN, exercise_label, solution_and_check_cells, solution_blocks
 from tests.answer_scan import expected_values, shown_values, solution_lines
-from tests.wrong_answers import WRONG_ANSWERS
+from tests.answer_trials import WRONG_ANSWERS
 
 pytestmark = pytest.mark.classroom
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from helpers.images import ImageFolderError
-from helpers.pitfalls import MYSTERY_MISTAKES, Mystery, gist, outcome_table, score, try_preparation
+from helpers.pitfalls import MYSTERY_MISTAKES, MYSTERY_SIGNS, Mystery, gist, outcome_table, score, try_preparation
 from helpers.preprocessing import (
     PreprocessingUnknownError,
     check_preprocessing,
@@ -172,8 +172,11 @@ def test_mystery_accepts_only_its_mistake(seed: int, capsys: pytest.CaptureFixtu
     mystery.check(answers[0])
     assert "correct" in capsys.readouterr().out
     for wrong in set(MYSTERY_MISTAKES) - {answers[0]}:
-        with pytest.raises(NotYetError, match="is not right yet"):
+        with pytest.raises(NotYetError, match="is not right yet") as refused:
             mystery.check(wrong)
+        assert MYSTERY_SIGNS[wrong] in str(refused.value)  # what that mistake would do, not what the answer is
+    with pytest.raises(NotYetError, match="not one of the possible answers; choose from"):
+        mystery.check(answers[0].upper())
 
 
 def test_predict_image_refuses_half_preprocessed_and_multi_output_models(tmp_path: Path, brightness_model) -> None:

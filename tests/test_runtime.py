@@ -65,6 +65,26 @@ SCRIPTS = {
             except Exception as error:
                 print(type(error).__name__, error)
         """,
+    "legacy keras": """
+        import os
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"  # as tf-keras's own documentation tells Keras 2 users to set
+        from helpers.runtime import setup_lesson
+        print(setup_lesson())
+        import tensorflow as tf
+        generator = tf.keras.preprocessing.image.ImageDataGenerator()
+        print(type(generator).__module__, os.environ.get("TF_USE_LEGACY_KERAS"))
+        """,
+    "legacy keras loaded": """
+        import os
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"
+        import tensorflow as tf
+        tf.keras.layers  # the lazy tf.keras resolves to tf_keras now
+        from helpers.runtime import setup_lesson
+        try:
+            setup_lesson()
+        except RuntimeError as error:
+            print(error)
+        """,
     "cpu split": """
         from helpers.runtime import setup_lesson
         print(setup_lesson(cpu_devices=2))
@@ -159,3 +179,14 @@ def test_fitgen_seed_chooses_the_lessons_seed(monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setenv("FITGEN_SEED", bad)
         with pytest.raises(ValueError, match=f"FITGEN_SEED must be a whole number >= 0, got {bad!r}"):
             lesson_seed()
+
+
+def test_tf_use_legacy_keras_is_switched_off_and_said(script_results: dict) -> None:
+    """With TF_USE_LEGACY_KERAS=1, tf.keras would be Keras 2 and lesson 01 would fail ("Unrecognized data type")."""
+    result = script_results["legacy keras"]
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    ready, note, module = result.stdout.splitlines()
+    assert ready.startswith("fitgen-kit ready:") and note.startswith("TF_USE_LEGACY_KERAS=1 is set: switched off")
+    assert module.startswith("keras.") and module.endswith(" None")  # Keras 3's legacy class; the variable is gone
+    loaded = script_results["legacy keras loaded"]
+    assert "tf.keras is already Keras 2 (tf-keras)" in loaded.stdout and "Restart the kernel" in loaded.stdout

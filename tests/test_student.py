@@ -29,8 +29,8 @@ from classroom.make_student import (
     student_copy,
     without_hidden_tests,
 )
+from tests.answer_trials import ANSWERS, TRIAL, trial_problems, with_answer_trials
 from tests.regen_notebooks import clean, regenerate
-from tests.wrong_answers import TRIAL, WRONG_ANSWERS, trial_problems, with_answer_trials
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -134,22 +134,33 @@ def test_student_copy_changes_only_solutions_and_outputs(lesson: Path) -> None:
 
 
 @pytest.mark.parametrize("lesson", student_runs())
-def test_student_copy_runs_and_its_checks_reject_wrong_answers(lesson: Path, tmp_path: Path) -> None:
+def test_student_copy_runs_and_its_checks_sort_right_from_wrong_answers(lesson: Path, tmp_path: Path) -> None:
     notebook = read(lesson)
-    trial, trials = with_answer_trials(notebook, student_copy(notebook, lesson.name), lesson.name)
+    trial, labels = with_answer_trials(notebook, student_copy(notebook, lesson.name), lesson.name)
     executed, seconds = execute_student_copy(trial, tmp_path / lesson.name)
     print(f"student copy of {lesson.name}: {seconds:.1f} s")
-    problems = trial_problems(executed, trials, lesson.name)
+    problems = trial_problems(executed, labels, lesson.name)
     executed.cells = [cell for cell in executed.cells if TRIAL not in cell.metadata]
     problems += unexpected_errors(notebook, executed, lesson.name)
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("lesson", lessons())
-def test_every_exercise_has_a_typical_wrong_answer_to_test(lesson: Path) -> None:
+def test_every_exercise_has_three_right_and_three_wrong_answers_to_try(lesson: Path) -> None:
     notebook = read(lesson)
-    labels = {exercise_label(notebook.cells, solution) for solution, _ in solution_and_check_cells(notebook)}
-    assert set(WRONG_ANSWERS.get(lesson.name, {})) == labels, f"{lesson.name}: add its exercises to wrong_answers.py"
+    pairs = solution_and_check_cells(notebook)
+    labels = {exercise_label(notebook.cells, solution) for solution, _ in pairs}
+    assert set(ANSWERS.get(lesson.name, {})) == labels, f"{lesson.name}: add its exercises to answer_trials.py"
+    for solution, _ in pairs:
+        label = exercise_label(notebook.cells, solution)
+        answers = ANSWERS[lesson.name][label]
+        written = [" ".join(code.split()) for code in answers.right]
+        solution_code = " ".join(
+            "\n".join(b.code for b in solution_blocks(notebook.cells[solution].source, label)).split()
+        )
+        assert len(set(written)) >= 3 and solution_code not in written, f"{lesson.name}, {label}: 3 other right answers"
+        assert len({code for code, _ in answers.wrong}) >= 3, f"{lesson.name}, {label}: 3 typical wrong answers"
+        assert all(words for _, words in answers.wrong), f"{lesson.name}, {label}: each wrong answer needs its words"
 
 
 @pytest.mark.parametrize("lesson", lessons())
