@@ -97,7 +97,7 @@ test: kit-only setup data lint
 		-- notebooks $(PYTEST_NOTEBOOKS) -p tests.notebook_budget --durations=10
 
 test-browser: kit-only setup data
-	$(BIN)/python -m pytest tests/browser --durations=5
+	$(BIN)/python -m pytest tests/browser -m "not run_all" --durations=5
 
 test-student: kit-only setup data
 	$(BIN)/python -m pytest tests/test_student.py -m slow --durations=10

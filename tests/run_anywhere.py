@@ -6,8 +6,11 @@ Runs (each lesson executed by nbval in a fresh kernel; every run gets a fresh ``
 * ``alone-avx2``: each lesson in a pytest of its own, in REVERSE order, each with an empty cache, with oneDNN
   limited to the AVX2 instruction set (most laptops have no AVX-512): strict output comparison (no lesson may
   depend on another having run first, on what the cache holds, or on AVX-512). One run for both, to save time.
-* ``seed-1``, ``seed-2``: all lessons with ``FITGEN_SEED`` 1 and 2 while two busy-looping processes take
-  the cores: outputs are not compared (``--nbval-lax``), but every cell must run and every assertion hold.
+* ``seed-1``: all lessons with ``FITGEN_SEED=1`` while two busy-looping processes take the cores: outputs are
+  not compared (``--nbval-lax``), but every cell must run and every assertion hold.
+* ``browser-seed-2``: the same with ``FITGEN_SEED=2``, but as a student runs a lesson: JupyterLab in headless
+  Chromium, Run All clicked in every lesson (``tests/browser``, marker ``run_all``); every cell must run and none
+  may end in an error (JupyterLab's Run All stops at the first one).
 * ``sse41``: all lessons with oneDNN limited to the SSE4.1 instruction set, and ``no-onednn``: with oneDNN's
   optimizations off; strict. The kit's model is trained again on each (a fresh cache), so every output nbval
   compares must hold for a slightly different model.
@@ -45,6 +48,7 @@ class Run:
     alone_in_reverse: bool = False
     busy: bool = False
     lessons: list[Path] = field(default_factory=lambda: LESSONS)
+    browser: bool = False  # Run All in JupyterLab (tests/browser -m run_all) instead of nbval
 
 
 RUNS = {
@@ -52,7 +56,7 @@ RUNS = {
     for run in (
         Run("alone-avx2", {"ONEDNN_MAX_CPU_ISA": "AVX2"}, alone_in_reverse=True),
         Run("seed-1", {"FITGEN_SEED": "1"}, strict=False, busy=True),
-        Run("seed-2", {"FITGEN_SEED": "2"}, strict=False, busy=True),
+        Run("browser-seed-2", {"FITGEN_SEED": "2"}, strict=False, busy=True, browser=True),
         Run("sse41", {"ONEDNN_MAX_CPU_ISA": "SSE41"}),
         Run("no-onednn", {"TF_ENABLE_ONEDNN_OPTS": "0"}),
     )
@@ -75,6 +79,8 @@ def busy_machine(active: bool) -> Iterator[None]:
 
 def pytest_runs(run: Run) -> list[list[str]]:
     """The pytest argument lists of one run: one per lesson (alone, reversed) or one for all lessons."""
+    if run.browser:
+        return [["tests/browser", "-m", "run_all", "-q"]]
     mode = STRICT if run.strict else LAX
     paths = [str(path.relative_to(ROOT)) for path in run.lessons]
     if run.alone_in_reverse:

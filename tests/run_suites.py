@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryFile("w+") as browser_log:
         background = None
         if browser:
-            command = pytest_command(["tests/browser", "--durations=5"])
+            command = pytest_command(["tests/browser", "-m", "not run_all", "--durations=5"])
             background = subprocess.Popen(command, cwd=ROOT, stdout=browser_log, stderr=subprocess.STDOUT, text=True)
         try:
             unit = subprocess.run(pytest_command(["--ignore=tests/browser", *unit_arguments]), cwd=ROOT).returncode

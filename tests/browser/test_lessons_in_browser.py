@@ -4,6 +4,10 @@ Runs lesson 02 top to bottom, moves the augmentation explorer's controls and che
 image and its numbers change; runs the steps calculator of lesson 03 and reads its answer. Works on a
 copy of the notebooks (JupyterLab's autosave must never touch the committed ones), saves screenshots
 under .cache/browser/, and fails on any console error from the widgets.
+
+The ``run_all`` tests (slow: ``make test-anywhere`` runs them with another seed on a busy machine) click
+Run All in every lesson, as a student does: JupyterLab stops at the first error, so each lesson must reach
+its last cell with no cell ending in an error.
 """
 
 from __future__ import annotations
@@ -92,6 +96,31 @@ def wait_until_all_ran(page: Page) -> None:
     )
 
 
+def wait_until_all_ran_or_stopped(page: Page) -> None:
+    """The kernel is idle again after Run All, and either every code cell ran or one ended in an error (then
+    JupyterLab runs no further cell)."""
+    page.wait_for_function(
+        """() => {
+            const widget = window.jupyterapp.shell.currentWidget;
+            const cells = Array.from(widget.content.model.cells).filter(c => c.type === "code");
+            const ran = cells.every(c => c.executionCount !== null);
+            const failed = cells.some(c => c.outputs.toJSON().some(output => output.output_type === "error"));
+            return (ran || failed) && widget.sessionContext.session.kernel.status === "idle";
+        }""",
+        timeout=RUN_ALL_SECONDS * 1000,
+        polling=1000,
+    )
+
+
+def cells_not_run(page: Page) -> list[int]:
+    return page.evaluate(
+        """() => Array.from(window.jupyterapp.shell.currentWidget.content.model.cells)
+            .map((cell, index) => [cell, index])
+            .filter(([cell]) => cell.type === "code" && cell.executionCount === null)
+            .map(([, index]) => index)"""
+    )
+
+
 def cells_with_errors(page: Page) -> list[int]:
     return page.evaluate(
         """() => Array.from(window.jupyterapp.shell.currentWidget.content.model.cells)
@@ -176,3 +205,18 @@ def test_lesson_03_steps_calculator_answers(page: Page, lab: Lab) -> None:
     expect(answer).to_have_text(expected)
     calculator.screenshot(path=SCREENSHOTS / "03_steps_calculator.png")
     assert widget_errors(page) == []
+
+
+@pytest.mark.run_all
+@pytest.mark.parametrize("lesson", sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb")))
+def test_run_all_reaches_the_end_of_every_lesson_without_an_error(page: Page, lab: Lab, lesson: str) -> None:
+    open_notebook(page, lab, lesson)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    try:
+        wait_until_all_ran_or_stopped(page)
+        errors, not_run = cells_with_errors(page), cells_not_run(page)
+    finally:  # one kernel at a time: a lesson's kernel holds up to 1.4 GB
+        page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+        page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+    assert errors == [], f"{lesson}: Run All ended in an error in cell(s) {errors} (index among all cells)"
+    assert not_run == [], f"{lesson}: Run All stopped before cell(s) {not_run}"
