@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
 CARD_SIZE = 128
 DOT_OFFSET = 24  # pixels from the centre dot to the other two: far enough to measure, near enough to stay inside
@@ -34,13 +35,21 @@ def measuring_card(size: int = CARD_SIZE) -> np.ndarray:
 
 
 def _dot_position(image: np.ndarray, name: str) -> np.ndarray | None:
-    """(x, y) centroid of one dot, found by its dominant colour channel."""
+    """(x, y) centroid of one dot, found by its dominant colour channel; None unless it is whole and single.
+
+    A dot that touches the border may be cut off or smeared by the fill mode ("nearest" repeats the edge), and a
+    reflected fill can show a second copy: either would move the centroid, so the card counts as unmeasurable.
+    """
     channel = {"centre": 0, "right": 1, "below": 2}[name]
     first, second = (image[..., other] for other in range(3) if other != channel)
     # relative to the other channels, so it survives brightness changes and bilinear blending
     mask = image[..., channel] - np.maximum(first, second) > DOMINANCE
     ys, xs = np.nonzero(mask)
-    return None if xs.size == 0 else np.array([xs.mean(), ys.mean()])
+    if xs.size == 0 or xs.min() == 0 or ys.min() == 0 or xs.max() == mask.shape[1] - 1 or ys.max() == mask.shape[0] - 1:
+        return None
+    if ndimage.label(mask, structure=np.ones((3, 3)))[1] != 1:
+        return None
+    return np.array([xs.mean(), ys.mean()])
 
 
 def _signed(value: float) -> str:
@@ -53,7 +62,8 @@ def _signed(value: float) -> str:
 class Geometry:
     """What a transform did to the card, in the legacy generator's conventions.
 
-    ``zoom_x``/``zoom_y`` above 1 mean zoomed OUT (content smaller), like ``zoom_range``;
+    ``zoom_x``/``zoom_y`` above 1 mean zoomed OUT (content smaller), like ``zoom_range``; ``zoom_y`` is measured
+    across the rows (the below dot's distance from the line through the other two), so a slant alone is no zoom;
     ``shear_degrees`` is the change of the angle between the card's axes; ``rotation_degrees`` is
     meaningful below 90 degrees; ``mirrored_x`` means left and right swapped.
     """
@@ -95,9 +105,10 @@ def measure_card(image: np.ndarray) -> Geometry | None:
     length_u, length_v = float(np.hypot(*u)), float(np.hypot(*v))
     cosine = float(np.clip(u @ v / (length_u * length_v), -1.0, 1.0))
     middle = (pixels.shape[1] // 2, pixels.shape[0] // 2)
+    height = abs(float(u[0] * v[1] - u[1] * v[0])) / length_u  # v's part across u: a slant does not change it
     return Geometry(
         zoom_x=1.0 / length_u,
-        zoom_y=1.0 / length_v,
+        zoom_y=1.0 / height,
         shear_degrees=90.0 - math.degrees(math.acos(cosine)),
         rotation_degrees=math.degrees(math.atan2(u[1], abs(u[0]))),
         shift_x=float(centre[0] - middle[0]),

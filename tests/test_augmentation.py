@@ -45,6 +45,27 @@ def test_measure_card_reads_known_transforms() -> None:
         measuring_card(50)
 
 
+def test_a_slant_alone_is_no_zoom_and_a_cut_or_doubled_dot_is_no_measurement() -> None:
+    from PIL import Image
+
+    card = measuring_card()
+    factor = math.tan(math.radians(20))  # a pure horizontal slant of 20 degrees about the centre, as RandomShear
+    slanted = Image.fromarray(card).transform(
+        card.shape[:2], Image.AFFINE, (1, factor, -factor * 64, 0, 1, 0), resample=Image.NEAREST, fillcolor="white"
+    )
+    geometry = measure_card(np.asarray(slanted))
+    assert abs(geometry.shear_degrees) == pytest.approx(20, abs=1.5)
+    assert geometry.zoom_x == pytest.approx(1.0, abs=0.03) and geometry.zoom_y == pytest.approx(1.0, abs=0.03)
+    cut = card.copy()
+    cut[:, 64 + 24 :] = 255  # the right dot cut off at the border, half of it left: its centroid would move
+    cut[60:68, 64 + 21 : 64 + 24] = (0, 200, 0)
+    cut[60:68, 127] = (0, 200, 0)  # a smear at the edge, as fill_mode="nearest" makes
+    assert measure_card(cut) is None
+    doubled = card.copy()
+    doubled[10:17, 10:17] = (0, 0, 255)  # a second blue dot, as a reflected fill can show
+    assert measure_card(doubled) is None
+
+
 def test_measure_card_works_at_any_card_size() -> None:
     from PIL import Image
 
@@ -182,6 +203,22 @@ def test_explorer_settings_translate_the_controls() -> None:
 def test_explorer_output_explains_what_an_engine_cannot_do() -> None:
     png, text = explorer_output(_values(engine="keras3", brightness=0.3))
     assert png.startswith(b"\x89PNG") and text.startswith("cannot preview: brightness_range has no exact Keras 3")
+
+
+def test_explorer_prints_no_wrong_numbers_when_a_dot_leaves_the_frame() -> None:
+    """Keras 3's RandomShear pivots about a corner, so at large slants the card's dots reach the border: a copy is
+    either measured as what it is (a pure slant: no zoom, no rotation) or said to be unmeasurable."""
+    import re
+
+    _, text = explorer_output(_values(engine="keras3", shear_range=45.0), count=12)
+    lines = text.splitlines()[2:]
+    assert any("a card dot left the frame" in line for line in lines)  # this seed does push dots out
+    for line in lines:
+        if "left the frame" in line:
+            continue
+        zoom_x, zoom_y = map(float, re.search(r"zoom x ([\d.]+) y ([\d.]+)", line).groups())
+        rotation = float(re.search(r"rotation ([-+\d.]+) deg", line).group(1))
+        assert abs(zoom_x - 1) <= 0.02 and abs(zoom_y - 1) <= 0.02 and abs(rotation) <= 0.5, line
 
 
 def test_explorer_widgets_update_preview_and_numbers() -> None:
