@@ -209,8 +209,8 @@ def check_equal(
     answer does. A float answer is not echoed: its last digits depend on the CPU. ``hint`` says where to look; the
     expected value is never shown. ``mistakes`` maps typical wrong answers to specific feedback (e.g.
     ``{15: "with floor, the last 40 images are never seen"}``; numbers match within ``tolerance``), used instead of
-    the hint. ``whole=True`` (or a
-    sealed whole number) refuses any float, 8.0 included: a count of steps is an int for Keras 3.
+    the hint. ``whole=True`` (or a sealed whole number) refuses any float, 8.0 included: a count of steps is an
+    int for Keras 3.
     Returns nothing, so the check cell shows only the printed line (a trailing ``;`` does not hide
     a result under nbval, whose kernel keeps no input history).
     """
