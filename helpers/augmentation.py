@@ -200,7 +200,7 @@ class Preview:
         for number, (geometry, change, (low, high)) in enumerate(
             zip(self.geometries, self.changes, self.value_ranges, strict=True), start=1
         ):
-            measured = geometry.describe() if geometry else "a card dot left the frame"
+            measured = geometry.describe() if geometry else "a card dot is not whole in the frame"
             lines.append(f"#{number}: values {low:.3g}-{high:.3g}, mean |change| {change:5.1f}/255; {measured}")
         return "\n".join(lines)
 

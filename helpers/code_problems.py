@@ -49,7 +49,7 @@ RULES = {
         Rule("FG004", "floor-steps", "lesson 03, sections 4 and 7"),
         Rule("FG005", "shear-in-degrees", "lesson 02, section 3"),
         Rule("FG006", "random-flip-both-axes", "lesson 02, section 7"),
-        Rule("FG007", "random-rotation-fraction", "lesson 02, section 6"),
+        Rule("FG007", "random-rotation-fraction", "lesson 02, section 7"),
         Rule("FG008", "zoom-semantics-mixed", "lesson 02, sections 4 and 7"),
         Rule("FG009", "preprocess-twice", "lesson 05, section 1"),
         Rule("FG010", "augmented-validation", "lesson 02, section 8"),

@@ -220,13 +220,16 @@ def setup_lesson(seed: int | None = None, threads: int = DEFAULT_THREADS, cpu_de
     if cpu_devices < 1:
         raise ValueError(f"cpu_devices must be at least 1, got {cpu_devices}.")
     filter_known_warnings()
+    tensorflow_was_loaded = "tensorflow" in sys.modules
     legacy = _without_legacy_keras()
     tf = quiet_import("tensorflow")
     keras = quiet_import("keras")
-    if getattr(tf.keras, "__name__", "").startswith("tf_keras"):
+    # TensorFlow reads the variable when it is imported (tensorflow/__init__.py puts tf_keras on its module path)
+    # and again when tf.keras is first used: once either happened, only a new kernel undoes it.
+    if legacy and tensorflow_was_loaded or getattr(tf.keras, "__name__", "").startswith("tf_keras"):
         raise RuntimeError(
-            f"tf.keras is already Keras 2 (tf-keras) in this kernel, because {LEGACY_KERAS}=1 was set when "
-            "TensorFlow first loaded it; these lessons use Keras 3 (lesson 04 uses tf-keras by its own name). "
+            f"tf.keras may already be Keras 2 (tf-keras) in this kernel, because {LEGACY_KERAS}=1 was set when "
+            "TensorFlow was loaded; these lessons use Keras 3 (lesson 04 uses tf-keras by its own name). "
             "Restart the kernel and run the setup cell first."
         )
     try:

@@ -43,7 +43,7 @@ ANSWERS: dict[str, dict[str, Answers]] = {
                 (
                     'counts = read_manifest(shapes)["counts"]\n'
                     'all_images = sum(counts["train"].values()) + sum(counts["val"].values())',
-                    "The test split counts too",
+                    "One split is missing",
                 ),
                 (
                     'all_images = sum(classes["circle"] for classes in read_manifest(shapes)["counts"].values())',
@@ -80,16 +80,16 @@ ANSWERS: dict[str, dict[str, Answers]] = {
         ),
         "Exercise 3": Answers(
             right=(
-                "exercise_last_batch = flow64.samples % 48",
-                "exercise_last_batch = flow64.samples - (flow64.samples // 48) * 48",
-                "last_flow = ImageDataGenerator().flow_from_directory(train_dir, target_size=(8, 8), batch_size=48)\n"
+                "exercise_last_batch = (flow64.samples - 1) % 30 + 1",
+                "exercise_last_batch = flow64.samples - 30 * (len(range(0, flow64.samples, 30)) - 1)",
+                "last_flow = ImageDataGenerator().flow_from_directory(train_dir, target_size=(8, 8), batch_size=30)\n"
                 "exercise_last_batch = len(last_flow[len(last_flow) - 1][0])",
             ),
             wrong=(
-                ("exercise_last_batch = 48", "The last batch is not padded"),
+                ("exercise_last_batch = 30", "The last batch is not padded"),
                 ("exercise_last_batch = 0", "No image is dropped"),
-                ("exercise_last_batch = math.ceil(flow64.samples / 48)", "That is the number of batches"),
-                ("exercise_last_batch = flow64.samples / 48", WHOLE),
+                ("exercise_last_batch = math.ceil(flow64.samples / 30)", "That is the number of batches"),
+                ("exercise_last_batch = flow64.samples / 30", WHOLE),
             ),
         ),
     },
@@ -157,7 +157,8 @@ ANSWERS: dict[str, dict[str, Answers]] = {
                     "def exercise_validation_steps(samples, batch_size):\n    return samples / batch_size",
                     "not a whole number (an int)",
                 ),
-                ("exercise_validation_steps = validation_steps_for", "that is the kit's own function"),
+                ("exercise_validation_steps = validation_steps_for", "one of the kit's own functions"),
+                ("exercise_validation_steps = steps_for", "one of the kit's own functions"),
             ),
         ),
         "Exercise 2": Answers(
@@ -190,10 +191,10 @@ ANSWERS: dict[str, dict[str, Answers]] = {
             right=(
                 "exercise_classic_steps = classic_audit.epochs[-1].steps",
                 "exercise_classic_steps = max(record.steps for record in classic_audit.epochs)",
-                "exercise_classic_steps = -(-1000 // BATCH_SIZE)",
+                "exercise_classic_steps = sum(record.steps for record in classic_audit.epochs) // EPOCHS",
             ),
             wrong=(
-                ("exercise_classic_steps = 1000 // BATCH_SIZE", "That is floor: the last 8 images"),
+                ("exercise_classic_steps = 1000 // BATCH_SIZE", "That is floor, or the progress bar"),
                 ("exercise_classic_steps = len(classic_audit.epochs)", "That is the number of epochs"),
                 ("exercise_classic_steps = 1000 / BATCH_SIZE", WHOLE),
             ),
@@ -232,27 +233,23 @@ ANSWERS: dict[str, dict[str, Answers]] = {
         ),
         "Exercise 3": Answers(
             right=(
-                "exercise_best_loss ="
-                " keras.saving.load_model(checkpoint_path).evaluate(validation_dataset, verbose=0)[0]",
+                "exercise_best_loss = keras.saving.load_model(checkpoint_path).evaluate(test_dataset, verbose=0)[0]",
                 "exercise_best_loss = round(\n"
-                "    keras.models.load_model(str(checkpoint_path)).evaluate(validation_dataset, verbose=0)[0], 3\n)",
+                "    keras.models.load_model(str(checkpoint_path)).evaluate(test_dataset, verbose=0)[0], 3\n)",
                 "exercise_best_loss = keras.saving.load_model(checkpoint_path).evaluate(\n"
-                '    validation_dataset, verbose=0, return_dict=True\n)["loss"]',
+                '    test_dataset, verbose=0, return_dict=True\n)["loss"]',
             ),
             wrong=(
+                ("exercise_best_loss = modern_model.evaluate(test_dataset, verbose=0)[0]", "That is modern_model"),
                 (
-                    "exercise_best_loss = modern_model.evaluate(validation_dataset, verbose=0)[0]",
-                    "That is modern_model",
-                ),
-                (
-                    "exercise_best_loss ="
-                    " keras.saving.load_model(checkpoint_path).evaluate(validation_dataset, verbose=0)[1]",
+                    "best = keras.saving.load_model(checkpoint_path)\n"
+                    "exercise_best_loss = best.evaluate(test_dataset, verbose=0)[1]",
                     "that is the accuracy",
                 ),
                 (
-                    'exercise_best_loss = modern_history.history["loss"]'
-                    '[int(np.argmax(modern_history.history["val_accuracy"]))]',
-                    "That is the training loss",
+                    "best = keras.saving.load_model(checkpoint_path)\n"
+                    "exercise_best_loss = best.evaluate(validation_dataset, verbose=0)[0]",
+                    "the loss on the validation split",
                 ),
             ),
         ),
@@ -285,7 +282,7 @@ ANSWERS: dict[str, dict[str, Answers]] = {
                 (
                     "exercise_label = predict_image(\n"
                     '    model, first_circle, {**recipe, "class_names": ["square", "circle"]}\n)[0]',
-                    "Not what the model says",
+                    "Not what the model predicts for that file",
                 ),
             ),
         ),

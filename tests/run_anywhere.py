@@ -48,7 +48,7 @@ class Run:
     alone_in_reverse: bool = False
     busy: bool = False
     lessons: list[Path] = field(default_factory=lambda: LESSONS)
-    browser: bool = False  # Run All in JupyterLab (tests/browser -m run_all) instead of nbval
+    browser: bool = False  # Run All in JupyterLab on every lesson (tests/browser -m run_all) instead of nbval
 
 
 RUNS = {
@@ -80,6 +80,8 @@ def busy_machine(active: bool) -> Iterator[None]:
 def pytest_runs(run: Run) -> list[list[str]]:
     """The pytest argument lists of one run: one per lesson (alone, reversed) or one for all lessons."""
     if run.browser:
+        if run.lessons != LESSONS:
+            raise ValueError(f"{run.name}: the browser run clicks Run All in every lesson; it takes no lesson list.")
         return [["tests/browser", "-m", "run_all", "-q"]]
     mode = STRICT if run.strict else LAX
     paths = [str(path.relative_to(ROOT)) for path in run.lessons]

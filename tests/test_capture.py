@@ -55,3 +55,12 @@ def test_count_warnings_under_default_filters_and_with_every_repeat() -> None:
         warnings.simplefilter("ignore")  # whatever the caller set is replaced inside count_warnings
         assert count_warnings(three_warnings, show_all=True) == ["old", "old", "old", "shown once"]
         assert count_warnings(three_warnings, show_all=False) == ["shown once"]
+
+
+def test_count_warnings_shows_a_deprecation_from_main_once_per_line_under_default_filters() -> None:
+    def from_main() -> None:
+        code = 'for _ in range(3):\n    warnings.warn("mine", DeprecationWarning, stacklevel=1)'
+        exec(compile(code, "notebook cell", "exec"), {"warnings": warnings, "__name__": "__main__"})
+
+    assert count_warnings(from_main, show_all=False) == ["mine"]  # "default": once per place
+    assert count_warnings(from_main, show_all=True) == ["mine", "mine", "mine"]

@@ -61,7 +61,7 @@ def answered(release: nbformat.NotebookNode, path: Path, student: str) -> nbform
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A course with every lesson released, handed in by three students, autograded and exported."""
+    """A course with every lesson released, handed in right and wrong (and lesson 00 blank), autograded, exported."""
     folder = tmp_path_factory.mktemp("classroom") / "course"
     make_course(folder, LESSONS)
     for lesson in LESSONS:

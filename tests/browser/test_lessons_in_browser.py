@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from helpers.calculator import calculator_text
+from helpers.runtime import lesson_seed
 from tests.lab_server import ROOT, Lab, running_lab
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -35,6 +36,9 @@ FLAGS = [
 ]
 WIDGET_ERROR_WORDS = ("widget", "ipywidgets", "jupyter-widgets", "fitgen", "model_id")
 RUN_ALL_SECONDS = 240
+# Start Run All without waiting for it: the command's promise settles only when every cell has run, and
+# page.evaluate would wait for it with no limit; the wait_until_* helpers below wait with RUN_ALL_SECONDS.
+RUN_ALL = "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +116,15 @@ def wait_until_all_ran_or_stopped(page: Page) -> None:
     )
 
 
+def setup_output(page: Page) -> str:
+    """The text the lesson's first code cell (its setup cell) printed."""
+    return page.evaluate(
+        """() => Array.from(window.jupyterapp.shell.currentWidget.content.model.cells)
+            .find(cell => cell.type === "code").outputs.toJSON()
+            .map(output => [].concat(output.text || "").join("")).join("")"""
+    )
+
+
 def cells_not_run(page: Page) -> list[int]:
     return page.evaluate(
         """() => Array.from(window.jupyterapp.shell.currentWidget.content.model.cells)
@@ -147,7 +160,7 @@ def widget_errors(page: Page) -> list[str]:
 def test_lesson_02_runs_and_its_explorer_responds(page: Page, lab: Lab) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     open_notebook(page, lab, "02_augmentation.ipynb")
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.evaluate(RUN_ALL)
     wait_until_all_ran(page)
     assert cells_with_errors(page) == []
 
@@ -211,12 +224,13 @@ def test_lesson_03_steps_calculator_answers(page: Page, lab: Lab) -> None:
 @pytest.mark.parametrize("lesson", sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb")))
 def test_run_all_reaches_the_end_of_every_lesson_without_an_error(page: Page, lab: Lab, lesson: str) -> None:
     open_notebook(page, lab, lesson)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.evaluate(RUN_ALL)
     try:
         wait_until_all_ran_or_stopped(page)
-        errors, not_run = cells_with_errors(page), cells_not_run(page)
+        errors, not_run, setup = cells_with_errors(page), cells_not_run(page), setup_output(page)
     finally:  # one kernel at a time: a lesson's kernel holds up to 1.4 GB
         page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
         page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
     assert errors == [], f"{lesson}: Run All ended in an error in cell(s) {errors} (index among all cells)"
     assert not_run == [], f"{lesson}: Run All stopped before cell(s) {not_run}"
+    assert f"seed {lesson_seed()}," in setup, f"{lesson}: the kernel did not get FITGEN_SEED: {setup!r}"
