@@ -9,6 +9,8 @@ fix). A lesson that gains an exercise must gain an entry here; a test says so.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import copy
 from dataclasses import dataclass
 
@@ -272,16 +274,24 @@ ANSWERS: dict[str, dict[str, Answers]] = {
         "Exercise 2": Answers(
             right=(
                 'exercise_label = predict_image(model, sorted((test_dir / "circle").glob("*.jpg"))[0], recipe)[0]',
+                'circles = sorted(test_dir.joinpath("circle").iterdir())\n'
                 "exercise_label, probability = predict_image(\n"
-                '    exported, first_circle, {"class_names": recipe["class_names"]}\n)',
-                "exercise_label = str(predict_image(model, first_circle, recipe)[0])",
+                '    exported, circles[0], {"class_names": recipe["class_names"]}\n)',
+                'first = sorted((test_dir / "circle").glob("*.jpg"))[0]\n'
+                "exercise_label = str(predict_image(model, first, recipe)[0])",
             ),
             wrong=(
-                ("exercise_label = predict_image(model, first_circle, recipe)", "expected a str, got a tuple"),
-                ("exercise_label = predict_image(model, first_circle, recipe)[1]", "expected a str, got a number"),
                 (
-                    "exercise_label = predict_image(\n"
-                    '    model, first_circle, {**recipe, "class_names": ["square", "circle"]}\n)[0]',
+                    'exercise_label = predict_image(model, sorted((test_dir / "circle").glob("*.jpg"))[0], recipe)',
+                    "expected a str, got a tuple",
+                ),
+                (
+                    'exercise_label = predict_image(model, sorted((test_dir / "circle").glob("*.jpg"))[0], recipe)[1]',
+                    "expected a str, got a number",
+                ),
+                (
+                    'first = sorted((test_dir / "circle").glob("*.jpg"))[0]\n'
+                    'exercise_label = predict_image(model, first, {**recipe, "class_names": ["square", "circle"]})[0]',
                     "Not what the model predicts for that file",
                 ),
             ),
@@ -460,3 +470,29 @@ def trial_problems(executed: nbformat.NotebookNode, labels: list[str], name: str
                 f"{name}, {label}: the lesson's solution should pass again, got {outcome[f'{label}: fixed-check']}"
             )
     return problems
+
+
+def bound_names(source: str) -> set[str]:
+    """Names a cell's code binds at any level (assignments, imports, definitions, loop and with targets,
+    parameters), so that a snippet's own helpers and lambdas count as defined. IPython magics are skipped."""
+    code = "\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!")))
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+    return names
+
+
+def unbound_names(code: str, available: set[str]) -> set[str]:
+    """Names an answer reads that neither it, nor ``available``, nor Python's builtins define: what a student's
+    answer cell would fail on where nbgrader runs it (before the exercise's check cell defines anything)."""
+    read = {
+        node.id for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+    return read - bound_names(code) - available - set(dir(builtins))

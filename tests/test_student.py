@@ -29,7 +29,7 @@ from classroom.make_student import (
     student_copy,
     without_hidden_tests,
 )
-from tests.answer_trials import ANSWERS, TRIAL, trial_problems, with_answer_trials
+from tests.answer_trials import ANSWERS, TRIAL, bound_names, trial_problems, unbound_names, with_answer_trials
 from tests.regen_notebooks import clean, regenerate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,6 +161,30 @@ def test_every_exercise_has_three_right_and_three_wrong_answers_to_try(lesson: P
         assert len(set(written)) >= 3 and solution_code not in written, f"{lesson.name}, {label}: 3 other right answers"
         assert len({code for code, _ in answers.wrong}) >= 3, f"{lesson.name}, {label}: 3 typical wrong answers"
         assert all(words for _, words in answers.wrong), f"{lesson.name}, {label}: each wrong answer needs its words"
+
+
+@pytest.mark.parametrize("lesson", lessons())
+def test_every_tried_answer_runs_where_nbgrader_runs_it(lesson: Path) -> None:
+    """An answer may use only what the cells before its own exercise define, and the lines of its own cell outside
+    the solution block: nbgrader runs the answer before the check cell, which in the trials above has already run
+    once (and defined its names), so the trials alone would not notice."""
+    notebook = read(lesson)
+    copied = student_copy(notebook, lesson.name)
+    for solution, _ in solution_and_check_cells(notebook):
+        label = exercise_label(notebook.cells, solution)
+        lines = notebook.cells[solution].source.split("\n")
+        inside = {
+            n
+            for block in solution_blocks(notebook.cells[solution].source, label)
+            for n in range(block.begin, block.end + 1)
+        }
+        around = "\n".join(line for number, line in enumerate(lines) if number not in inside)  # kept by nbgrader's stub
+        before = [cell.source for cell in copied.cells[:solution] if cell.cell_type == "code"]
+        available = set().union(*(bound_names(source) for source in [*before, around]))
+        answers = ANSWERS[lesson.name][label]
+        for code in [*answers.right, *(code for code, _ in answers.wrong)]:
+            missing = unbound_names(code, available)
+            assert not missing, f"{lesson.name}, {label}: {code!r} reads {sorted(missing)}, undefined before it"
 
 
 @pytest.mark.parametrize("lesson", lessons())
