@@ -110,7 +110,7 @@ $(TOOLS)/bin/pre-commit:
 test-tools: kit-only setup $(TOOLS)/bin/pre-commit
 	$(BIN)/python -m pytest tests/test_precommit_hook.py -m tools --durations=5
 
-# Slow (about 22 minutes on 2 cores): every lesson alone with an empty FITGEN_CACHE in reverse order on the AVX2
+# Slow (about 20 minutes on 2 cores): every lesson alone with an empty FITGEN_CACHE in reverse order on the AVX2
 # instruction set, on SSE4.1, without oneDNN (all strict), and with two other seeds on a busy machine (lax), the
 # second by clicking Run All in JupyterLab in headless Chromium (the browser test's; .ci/run installs chromium).
 test-anywhere: kit-only setup data
