@@ -37,18 +37,17 @@ def test_summary_counts_and_shortens() -> None:
     assert summarize_warnings([]) == "no warnings"
 
 
-def _library_deprecation() -> None:
-    """A DeprecationWarning raised from a library module (not __main__), as SciPy's is."""
-    exec(
-        compile('warnings.warn("old", DeprecationWarning, stacklevel=1)', "library", "exec"),
-        {"warnings": warnings, "__name__": "library"},
-    )
+def _deprecation_from(module: str, message: str, times: int = 1) -> None:
+    """``times`` DeprecationWarnings raised from one line of code in module ``module`` ("library", as SciPy's are,
+    or "__main__", as a notebook cell's are)."""
+    code = f"for _ in range({times}):\n    warnings.warn({message!r}, DeprecationWarning, stacklevel=1)"
+    exec(compile(code, module, "exec"), {"warnings": warnings, "__name__": module})
 
 
 def test_count_warnings_under_default_filters_and_with_every_repeat() -> None:
     def three_warnings() -> None:
         for _ in range(3):
-            _library_deprecation()
+            _deprecation_from("library", "old")
         warnings.warn("shown once", UserWarning, stacklevel=1)
 
     with warnings.catch_warnings():
@@ -59,8 +58,7 @@ def test_count_warnings_under_default_filters_and_with_every_repeat() -> None:
 
 def test_count_warnings_shows_a_deprecation_from_main_once_per_line_under_default_filters() -> None:
     def from_main() -> None:
-        code = 'for _ in range(3):\n    warnings.warn("mine", DeprecationWarning, stacklevel=1)'
-        exec(compile(code, "notebook cell", "exec"), {"warnings": warnings, "__name__": "__main__"})
+        _deprecation_from("__main__", "mine", times=3)
 
     assert count_warnings(from_main, show_all=False) == ["mine"]  # "default": once per place
     assert count_warnings(from_main, show_all=True) == ["mine", "mine", "mine"]

@@ -53,15 +53,17 @@ def read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
+def solution_line_numbers(source: str, place: str) -> set[int]:
+    """Numbers of a cell's lines inside its solution blocks, markers included."""
+    return {number for block in solution_blocks(source, place) for number in range(block.begin, block.end + 1)}
+
+
 def split_lines(notebook: nbformat.NotebookNode) -> tuple[Counter, Counter]:
     """(stripped lines inside solution blocks, stripped lines everywhere else), over all cells' sources."""
     inside, outside = Counter(), Counter()
     for cell in notebook.cells:
         lines = cell.source.split("\n")
-        hidden: set[int] = set()
-        if has_solution(cell):
-            for block in solution_blocks(cell.source, "test"):
-                hidden |= set(range(block.begin, block.end + 1))
+        hidden = solution_line_numbers(cell.source, "test") if has_solution(cell) else set()
         for number, line in enumerate(lines):
             (inside if number in hidden else outside)[line.strip()] += 1
     return inside, outside
@@ -128,7 +130,7 @@ def test_student_copy_changes_only_solutions_and_outputs(lesson: Path) -> None:
         if not has_solution(before):
             assert after.source == without_hidden_tests(before.source), place
             continue
-        hidden = {n for b in solution_blocks(before.source, place) for n in range(b.begin, b.end + 1)}
+        hidden = solution_line_numbers(before.source, place)
         around = [line for n, line in enumerate(before.source.split("\n")) if n not in hidden]
         assert [line for line in after.source.split("\n") if STUB not in line] == around, place
 
@@ -172,13 +174,9 @@ def test_every_tried_answer_runs_where_nbgrader_runs_it(lesson: Path) -> None:
     copied = student_copy(notebook, lesson.name)
     for solution, _ in solution_and_check_cells(notebook):
         label = exercise_label(notebook.cells, solution)
-        lines = notebook.cells[solution].source.split("\n")
-        inside = {
-            n
-            for block in solution_blocks(notebook.cells[solution].source, label)
-            for n in range(block.begin, block.end + 1)
-        }
-        around = "\n".join(line for number, line in enumerate(lines) if number not in inside)  # kept by nbgrader's stub
+        source = notebook.cells[solution].source
+        inside = solution_line_numbers(source, label)
+        around = "\n".join(line for n, line in enumerate(source.split("\n")) if n not in inside)  # nbgrader keeps these
         before = [cell.source for cell in copied.cells[:solution] if cell.cell_type == "code"]
         available = set().union(*(bound_names(source) for source in [*before, around]))
         answers = ANSWERS[lesson.name][label]
