@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -63,25 +65,44 @@ def random_parameters(rng: np.random.Generator, count: int, settings: dict) -> t
     return shear, zoom_x, zoom_y, flip
 
 
-def augment(image: np.ndarray, shear: float, zoom_x: float, zoom_y: float, flip: bool) -> np.ndarray:
-    """One image through the legacy affine map: bilinear, nearest-edge fill (OpenCV's fixed-point weights)."""
+def affine_matrices(parameters: tuple[np.ndarray, ...], height: int, width: int) -> np.ndarray:
+    """OpenCV's 2 x 3 matrices (output pixel -> input pixel) for per-image (shear, zoom x, zoom y, flip) arrays."""
+    a0, a1, a2, b1, b2 = legacy_coefficients(np, *(np.asarray(values) for values in parameters), height, width)
+    matrices = np.zeros((len(a0), 2, 3))
+    matrices[:, 0, 0], matrices[:, 0, 1], matrices[:, 0, 2], matrices[:, 1, 1], matrices[:, 1, 2] = a0, a1, a2, b1, b2
+    return matrices
+
+
+def warp(image: np.ndarray, matrix: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``image`` through one legacy matrix: bilinear, nearest-edge fill (OpenCV's fixed-point weights), into ``out``."""
     cv2 = _cv2()
     height, width = image.shape[:2]
-    a0, a1, a2, b1, b2 = legacy_coefficients(np, shear, zoom_x, zoom_y, flip, height, width)
-    matrix = np.array([[a0, a1, a2], [0.0, b1, b2]], np.float64)
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP  # the matrix maps output pixels to input pixels
-    return cv2.warpAffine(image, matrix, (width, height), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    return cv2.warpAffine(image, matrix, (width, height), dst=out, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+
+def augment(image: np.ndarray, shear: float, zoom_x: float, zoom_y: float, flip: bool) -> np.ndarray:
+    """One image through the legacy affine map of these parameters."""
+    return warp(image, affine_matrices(([shear], [zoom_x], [zoom_y], [flip]), *image.shape[:2])[0])
 
 
 def load_batch(paths: list, target_size: tuple[int, int], settings: dict, seed: list[int]) -> np.ndarray:
-    """Decode and augment one batch (uint8, N x H x W x 3, not yet rescaled); ``seed`` fixes its transforms."""
+    """Decode and augment one batch (uint8, N x H x W x 3, not yet rescaled); ``seed`` fixes its transforms.
+
+    The batch's matrices are computed at once and each image is warped straight into the batch: the less Python
+    per image, the less the threads wait for each other's GIL.
+    """
     height, width = target_size
     batch = np.empty((len(paths), height, width, 3), np.uint8)
-    parameters = random_parameters(np.random.default_rng(seed), len(paths), settings)
     geometric = any(settings.get(name) for name in ("shear_range", "zoom_range", "horizontal_flip"))
+    parameters = random_parameters(np.random.default_rng(seed), len(paths), settings)
+    matrices = affine_matrices(parameters, height, width) if geometric else None
     for index, path in enumerate(paths):
         image = read_rgb(path, target_size)
-        batch[index] = augment(image, *(values[index] for values in parameters)) if geometric else image
+        if matrices is None:
+            batch[index] = image
+        else:
+            warp(image, matrices[index], batch[index])
     return batch
 
 
@@ -90,33 +111,77 @@ def _scale(settings: dict) -> np.float32:
 
 
 class _Epochs:
-    """The batches of one epoch after another: a new file order and new transforms each epoch, seeded."""
+    """The batches of any epoch: epoch ``e`` has its own file order and transforms, seeded by (seed, e)."""
 
     def __init__(
         self, paths: list, labels: np.ndarray, target_size, batch_size: int, shuffle: bool, seed: int, settings: dict
     ) -> None:
         self.paths, self.labels, self.target_size, self.batch_size = paths, labels, target_size, batch_size
-        self.shuffle, self.seed, self.settings, self.epoch = shuffle, seed, settings, 0
-        self.order = self._order()
+        self.shuffle, self.seed, self.settings = shuffle, seed, settings
+        self._orders: dict[int, np.ndarray] = {}  # the two latest epochs' orders (a run-ahead spans two)
 
-    def _order(self) -> np.ndarray:
-        indices = np.arange(len(self.paths))
-        return np.random.default_rng([self.seed, self.epoch]).permutation(indices) if self.shuffle else indices
+    def order(self, epoch: int) -> np.ndarray:
+        """The file order of ``epoch``: shuffled with (seed, epoch), or the folder's order."""
+        if epoch not in self._orders:
+            indices = np.arange(len(self.paths))
+            order = np.random.default_rng([self.seed, epoch]).permutation(indices) if self.shuffle else indices
+            self._orders = {**dict(list(self._orders.items())[-1:]), epoch: order}
+        return self._orders[epoch]
 
     def __len__(self) -> int:
         return -(-len(self.paths) // self.batch_size)
 
-    def batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Batch ``index`` of the current epoch: uint8 images and float32 labels."""
-        chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        images = load_batch(
-            [self.paths[i] for i in chosen], self.target_size, self.settings, [self.seed, self.epoch, index]
-        )
+    def batch(self, epoch: int, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batch ``index`` of epoch ``epoch``: uint8 images and float32 labels."""
+        chosen = self.order(epoch)[index * self.batch_size : (index + 1) * self.batch_size]
+        images = load_batch([self.paths[i] for i in chosen], self.target_size, self.settings, [self.seed, epoch, index])
         return images, self.labels[chosen]
 
-    def next_epoch(self) -> None:
-        self.epoch += 1
-        self.order = self._order()
+
+class _RunAhead:
+    """Each pass over it is the next epoch's batches, in order, made by a pool of threads that keeps ``ahead``
+    batches in the works, into the next epoch too: when ``fit`` starts an epoch, its first batches are ready.
+
+    A pass stopped early (``take``, an interrupted ``fit``) drops what was made ahead; the next pass is a new epoch.
+    """
+
+    def __init__(self, epochs: _Epochs, workers: int) -> None:
+        self.epochs, self.ahead = epochs, 2 * workers
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opencv_dataset")
+        self.window: deque = deque()  # (epoch, index, future), in the order they are wanted
+        self.passes = 0  # passes started; pass p is epoch p
+        self.lock = threading.Lock()
+
+    def _top_up(self) -> None:
+        """Submit the batches after the window's last (or from the current pass's first) until ``ahead`` are in
+        the works."""
+        while len(self.window) < self.ahead:
+            epoch, index = (self.window[-1][0], self.window[-1][1] + 1) if self.window else (self.passes - 1, 0)
+            if index == len(self.epochs):
+                epoch, index = epoch + 1, 0
+            self.window.append((epoch, index, self.pool.submit(self.epochs.batch, epoch, index)))
+
+    def one_pass(self):
+        """The batches of the next epoch (a generator for ``tf.data.Dataset.from_generator``)."""
+        with self.lock:
+            epoch, self.passes = self.passes, self.passes + 1
+            if self.window and self.window[0][:2] != (epoch, 0):  # made ahead for a pass that stopped early
+                for *_, future in self.window:
+                    future.cancel()
+                self.window.clear()
+        for _ in range(len(self.epochs)):
+            with self.lock:
+                if self.passes != epoch + 1:
+                    raise RuntimeError(
+                        "a second pass over this opencv_dataset started before the first one ended; "
+                        "iterate one pass at a time, or build one dataset per loop."
+                    )
+                self._top_up()
+                future = self.window.popleft()[2]
+            yield future.result()
+        with self.lock:
+            if self.passes == epoch + 1:
+                self._top_up()  # the next epoch's first batches, while fit ends this epoch
 
 
 def _epochs_of(folder: Path, target_size: object, batch_size: object, shuffle: bool, seed: int, settings: dict):
@@ -145,19 +210,18 @@ def opencv_dataset(
     """A ``tf.data.Dataset`` of ``(x, y)`` batches decoded and augmented by OpenCV, and the class names.
 
     ``workers`` threads of our own decode and augment whole batches (OpenCV lets go of Python's GIL, so they
-    run at once); ``tf.data.Dataset.from_generator`` takes the finished uint8 batches in order, and TensorFlow
-    converts them to float32 and rescales them. Each pass over the dataset is a new epoch.
+    run at once), ``2 * workers`` batches ahead and into the next epoch; ``tf.data.Dataset.from_generator`` takes
+    the finished uint8 batches in order, and TensorFlow converts them to float32 and rescales them. Each pass
+    over the dataset is a new epoch (epoch p has the order and transforms of seed and p, as ``opencv_sequence``'s).
     """
     tf = quiet_import("tensorflow")
     epochs, settings, names = _epochs_of(folder, target_size, batch_size, shuffle, seed, settings)
-
-    def one_epoch():
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            yield from pool.map(epochs.batch, range(len(epochs)))
-        epochs.next_epoch()
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive whole number, got {workers!r}.")
+    batches = _RunAhead(epochs, workers)
 
     signature = (tf.TensorSpec([None, *epochs.target_size, 3], tf.uint8), tf.TensorSpec([None], tf.float32))
-    dataset = tf.data.Dataset.from_generator(one_epoch, output_signature=signature)
+    dataset = tf.data.Dataset.from_generator(batches.one_pass, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(epochs)))  # len() and fit's step count
     scale = _scale(settings)
     dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) * scale, y), num_parallel_calls=tf.data.AUTOTUNE)
@@ -183,15 +247,16 @@ def opencv_sequence(
 
         def __init__(self) -> None:
             super().__init__(workers=workers, use_multiprocessing=False)
+            self.epoch = 0
 
         def __len__(self) -> int:
             return len(epochs)
 
         def __getitem__(self, index: int):
-            images, batch_labels = epochs.batch(index)
+            images, batch_labels = epochs.batch(self.epoch, index)
             return np.multiply(images, scale, dtype=np.float32), batch_labels
 
         def on_epoch_end(self) -> None:
-            epochs.next_epoch()
+            self.epoch += 1
 
     return OpenCVBatches(), names

@@ -10,7 +10,16 @@ import pytest
 from PIL import Image
 
 from helpers.images import ImageFolderError, load_rgb
-from helpers.opencv_pipeline import augment, opencv_dataset, opencv_sequence, random_parameters, read_rgb
+from helpers.opencv_pipeline import (
+    _epochs_of,
+    _RunAhead,
+    augment,
+    load_batch,
+    opencv_dataset,
+    opencv_sequence,
+    random_parameters,
+    read_rgb,
+)
 from helpers.pipeline import list_images
 from helpers.runtime import quiet_import
 
@@ -155,3 +164,60 @@ def test_batches_equal_flow_from_directorys_without_augmentation(tiny_dataset: P
     for index in range(len(flow)):
         (theirs, their_labels), (ours, our_labels) = flow[index], sequence[index]
         assert np.array_equal(their_labels, our_labels) and np.allclose(theirs, ours, atol=1e-6)
+
+
+def sequence_epoch(sequence, epoch: int) -> list:
+    """The batches of ``epoch`` of an ``opencv_sequence`` (a new sequence starts at epoch 0)."""
+    for _ in range(epoch):
+        sequence.on_epoch_end()
+    return [sequence[index] for index in range(len(sequence))]
+
+
+def test_each_pass_over_the_dataset_is_the_next_epoch_though_its_batches_are_made_ahead(tiny_dataset: Path) -> None:
+    """The dataset's threads start the next epoch's first batches before the pass ends; what each pass yields is
+    still epoch 0, 1, 2... of the same seed, as the PyDataset feeder (no run-ahead) gives them."""
+    folder, settings = tiny_dataset / "train", {**SETTINGS, "rescale": 1 / 255}
+    dataset, _ = opencv_dataset(folder, (32, 32), 5, seed=7, **settings)
+    passes = [[(x.numpy(), y.numpy()) for x, y in dataset] for _ in range(3)]
+    for epoch, batches in enumerate(passes):
+        expected = sequence_epoch(opencv_sequence(folder, (32, 32), 5, seed=7, **settings)[0], epoch)
+        assert len(batches) == len(expected) == 3
+        for (x, y), (their_x, their_y) in zip(batches, expected, strict=True):
+            assert np.array_equal(y, their_y) and np.allclose(x, their_x, atol=1e-6), epoch
+    assert not np.array_equal(passes[0][0][0], passes[1][0][0])  # the comparison can fail: epochs differ
+
+
+def test_a_pass_stopped_early_is_followed_by_a_whole_new_epoch(tiny_dataset: Path) -> None:
+    folder = tiny_dataset / "train"
+    dataset, _ = opencv_dataset(folder, (32, 32), 5, seed=3, **SETTINGS)
+    for _ in dataset.take(1):  # the threads had made batches 1 and 2 of epoch 0, and more, ahead
+        pass
+    second = [(x.numpy(), y.numpy()) for x, y in dataset]
+    expected = sequence_epoch(opencv_sequence(folder, (32, 32), 5, seed=3, **SETTINGS)[0], 1)
+    assert [len(y) for _, y in second] == [5, 5, 2]
+    for (x, y), (their_x, their_y) in zip(second, expected, strict=True):
+        assert np.array_equal(y, their_y) and np.allclose(x, their_x, atol=1e-6)
+
+
+def test_two_passes_at_once_are_refused_with_one_clear_message(tiny_dataset: Path) -> None:
+    """The passes' generators themselves (tf.data may have pulled a short pass whole before a second one starts)."""
+    epochs, _, _ = _epochs_of(tiny_dataset / "train", (32, 32), 1, True, 0, SETTINGS)
+    batches = _RunAhead(epochs, workers=2)
+    first = batches.one_pass()
+    next(first)
+    assert len(list(batches.one_pass())) == 12  # a second pass, started while the first is still open, runs whole
+    with pytest.raises(RuntimeError, match="a second pass over this opencv_dataset started before the first"):
+        next(first)
+    with pytest.raises(ValueError, match="workers must be a positive whole number, got 0"):
+        opencv_dataset(tiny_dataset / "train", workers=0)
+
+
+def test_a_batch_is_warped_like_single_images(tiny_dataset: Path) -> None:
+    """load_batch computes the batch's matrices at once and warps into the batch: the same pixels as augment."""
+    paths = list_images(tiny_dataset / "train")[0][:4]
+    batch = load_batch(paths, (40, 30), SETTINGS, [1, 2, 3])
+    parameters = random_parameters(np.random.default_rng([1, 2, 3]), 4, SETTINGS)
+    for index, path in enumerate(paths):
+        single = augment(read_rgb(path, (40, 30)), *(values[index] for values in parameters))
+        assert np.array_equal(batch[index], single), index
+    assert not np.array_equal(batch[0], read_rgb(paths[0], (40, 30)))  # augmented, not just decoded
