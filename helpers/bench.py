@@ -134,7 +134,8 @@ def opencv_threads_images_per_second(folder: Path, size: int, batch_size: int, t
     """OpenCV's decoding and augmenting fetched by ``threads`` threads of our own, no Keras: the work itself.
 
     The fastest of three passes: right after the pipelines, a pass can be slowed by what they left behind (the
-    memory allocator returning and re-faulting pages, measured here as system time), which is not OpenCV's work.
+    memory allocator returning and re-faulting pages: four times the system time, measured once with os.times),
+    which is not OpenCV's work.
     """
     from helpers.opencv_pipeline import opencv_sequence
     from helpers.pipelines_compared import by_index_in_threads
@@ -171,13 +172,21 @@ def fastest(measurements: list[Measurement]) -> str:
 
 
 def ratios(measurements: list[Measurement]) -> dict[str, float]:
-    """The goals of ``make bench``: fast vs legacy, fast vs the decode-only ceiling, TensorFlow's own (medians)."""
-    median = medians(measurements)
-    fast = median[fastest(measurements)]
+    """The goals of ``make bench``: fast vs legacy, fast vs the decode-only ceiling, TensorFlow's own.
+
+    Each the median of the ratios within one repeat: ``measure`` times the pipelines in turn, so a repeat's two
+    passes met the same state of a shared machine, which a ratio of two medians from different repeats does not.
+    """
+    runs = {m.name: m.runs for m in measurements}
+    fast = runs[fastest(measurements)]
+
+    def paired(over: list[float], under: list[float]) -> float:
+        return statistics.median(a / b for a, b in zip(over, under, strict=True))
+
     return {
-        "fast / legacy": fast / median["legacy"],
-        "fast / ceiling": fast / median["decode only"],
-        "TensorFlow only / ceiling": median["TensorFlow only"] / median["decode only"],
+        "fast / legacy": paired(fast, runs["legacy"]),
+        "fast / ceiling": paired(fast, runs["decode only"]),
+        "TensorFlow only / ceiling": paired(runs["TensorFlow only"], runs["decode only"]),
     }
 
 

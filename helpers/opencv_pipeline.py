@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,7 +40,14 @@ def read_rgb(path: bytes | str | Path, target_size: tuple[int, int]) -> np.ndarr
     cv2 = _cv2()
     # RGB, as Keras loads; EXIF orientation ignored, as Keras's load_img does; 16-bit kept, to saturate like Keras
     flags = cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION | cv2.IMREAD_ANYDEPTH
-    image = cv2.imdecode(np.fromfile(os.fsdecode(path), np.uint8), flags)
+    try:
+        contents = np.fromfile(os.fsdecode(path), np.uint8)
+    except OSError as error:
+        raise ImageFolderError(
+            f"{os.fsdecode(path)} cannot be read ({error.strerror or error}): moved or deleted since the pipeline "
+            "listed the folder? Build the pipeline again after changing its folder."
+        ) from None
+    image = cv2.imdecode(contents, flags)
     if image is not None and image.dtype != np.uint8:  # flow_from_directory clips 16-bit values at 255
         image = np.minimum(image, 255).astype(np.uint8)
     if image is None:
@@ -98,11 +106,10 @@ def load_batch(paths: list, target_size: tuple[int, int], settings: dict, seed: 
     parameters = random_parameters(np.random.default_rng(seed), len(paths), settings)
     matrices = affine_matrices(parameters, height, width) if geometric else None
     for index, path in enumerate(paths):
-        image = read_rgb(path, target_size)
-        if matrices is None:
-            batch[index] = image
-        else:
-            warp(image, matrices[index], batch[index])
+        image, target = read_rgb(path, target_size), batch[index]
+        warped = image if matrices is None else warp(image, matrices[index], target)
+        if warped is not target:  # OpenCV writes into ``target`` when it fits; a plain copy otherwise
+            target[...] = warped
     return batch
 
 
@@ -118,15 +125,17 @@ class _Epochs:
     ) -> None:
         self.paths, self.labels, self.target_size, self.batch_size = paths, labels, target_size, batch_size
         self.shuffle, self.seed, self.settings = shuffle, seed, settings
-        self._orders: dict[int, np.ndarray] = {}  # the two latest epochs' orders (a run-ahead spans two)
+        self._orders: dict[int, np.ndarray] = {}  # the two latest epochs' orders: a pass and its run-ahead
+        self._orders_lock = threading.Lock()  # worker threads ask for orders at once
 
     def order(self, epoch: int) -> np.ndarray:
         """The file order of ``epoch``: shuffled with (seed, epoch), or the folder's order."""
-        if epoch not in self._orders:
-            indices = np.arange(len(self.paths))
-            order = np.random.default_rng([self.seed, epoch]).permutation(indices) if self.shuffle else indices
-            self._orders = {**dict(list(self._orders.items())[-1:]), epoch: order}
-        return self._orders[epoch]
+        with self._orders_lock:
+            if epoch not in self._orders:
+                indices = np.arange(len(self.paths))
+                order = np.random.default_rng([self.seed, epoch]).permutation(indices) if self.shuffle else indices
+                self._orders = {**dict(list(self._orders.items())[-1:]), epoch: order}
+            return self._orders[epoch]
 
     def __len__(self) -> int:
         return -(-len(self.paths) // self.batch_size)
@@ -140,13 +149,14 @@ class _Epochs:
 
 class _RunAhead:
     """Each pass over it is the next epoch's batches, in order, made by a pool of threads that keeps ``ahead``
-    batches in the works, into the next epoch too: when ``fit`` starts an epoch, its first batches are ready.
+    batches in the works, and near a pass's end the next epoch's first batch per thread: when ``fit`` starts an
+    epoch (a new pass, unless ``steps_per_epoch`` is set), the threads have not idled while it started.
 
     A pass stopped early (``take``, an interrupted ``fit``) drops what was made ahead; the next pass is a new epoch.
     """
 
     def __init__(self, epochs: _Epochs, workers: int) -> None:
-        self.epochs, self.ahead = epochs, 2 * workers
+        self.epochs, self.workers, self.ahead = epochs, workers, 2 * workers
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opencv_dataset")
         self.window: deque = deque()  # (epoch, index, future), in the order they are wanted
         self.passes = 0  # passes started; pass p is epoch p
@@ -154,11 +164,13 @@ class _RunAhead:
 
     def _top_up(self) -> None:
         """Submit the batches after the window's last (or from the current pass's first) until ``ahead`` are in
-        the works."""
+        the works, or the next epoch's first ``workers`` are."""
         while len(self.window) < self.ahead:
             epoch, index = (self.window[-1][0], self.window[-1][1] + 1) if self.window else (self.passes - 1, 0)
             if index == len(self.epochs):
                 epoch, index = epoch + 1, 0
+            if epoch > self.passes or (epoch == self.passes and index >= self.workers):
+                return  # the next epoch: one batch per thread, enough to keep them busy while it starts
             self.window.append((epoch, index, self.pool.submit(self.epochs.batch, epoch, index)))
 
     def one_pass(self):
@@ -182,6 +194,19 @@ class _RunAhead:
         with self.lock:
             if self.passes == epoch + 1:
                 self._top_up()  # the next epoch's first batches, while fit ends this epoch
+
+
+def _passes_of(reference: weakref.ref):
+    """``from_generator``'s function. TensorFlow keeps it for the life of the process, so it holds the run-ahead
+    weakly and the dataset holds it: a dataset that is gone leaves no threads and no batches behind."""
+
+    def one_pass():
+        batches = reference()
+        if batches is None:
+            raise RuntimeError("this opencv_dataset was deleted while a pass over it was starting; build it again.")
+        yield from batches.one_pass()
+
+    return one_pass
 
 
 def _epochs_of(folder: Path, target_size: object, batch_size: object, shuffle: bool, seed: int, settings: dict):
@@ -210,9 +235,10 @@ def opencv_dataset(
     """A ``tf.data.Dataset`` of ``(x, y)`` batches decoded and augmented by OpenCV, and the class names.
 
     ``workers`` threads of our own decode and augment whole batches (OpenCV lets go of Python's GIL, so they
-    run at once), ``2 * workers`` batches ahead and into the next epoch; ``tf.data.Dataset.from_generator`` takes
-    the finished uint8 batches in order, and TensorFlow converts them to float32 and rescales them. Each pass
-    over the dataset is a new epoch (epoch p has the order and transforms of seed and p, as ``opencv_sequence``'s).
+    run at once), ``2 * workers`` batches ahead and, near a pass's end, the next epoch's first ``workers``;
+    ``tf.data.Dataset.from_generator`` takes the finished uint8 batches in order, and TensorFlow converts them to
+    float32 and rescales them. Each pass over the dataset is a new epoch (epoch p has the order and transforms of
+    seed and p, as ``opencv_sequence``'s). One pass at a time: give ``validation_data`` a dataset of its own.
     """
     tf = quiet_import("tensorflow")
     epochs, settings, names = _epochs_of(folder, target_size, batch_size, shuffle, seed, settings)
@@ -221,11 +247,13 @@ def opencv_dataset(
     batches = _RunAhead(epochs, workers)
 
     signature = (tf.TensorSpec([None, *epochs.target_size, 3], tf.uint8), tf.TensorSpec([None], tf.float32))
-    dataset = tf.data.Dataset.from_generator(batches.one_pass, output_signature=signature)
+    dataset = tf.data.Dataset.from_generator(_passes_of(weakref.ref(batches)), output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(epochs)))  # len() and fit's step count
     scale = _scale(settings)
     dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) * scale, y), num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE), names
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
+    dataset._opencv_run_ahead = batches  # kept by every dataset and iterator built from this one (their input)
+    return dataset, names
 
 
 def opencv_sequence(

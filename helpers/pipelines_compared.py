@@ -22,7 +22,7 @@ PIPELINES = {
     "legacy + threads": "the same, workers=2 (2 threads fetch batches by index)",
     "layers in map": "image_dataset_from_directory + Keras 3 layers in Dataset.map",
     "TensorFlow only": "helpers.pipeline.fast_dataset: one affine transform per image, in TensorFlow",
-    "OpenCV, tf.data": "helpers.opencv_pipeline.opencv_dataset: OpenCV in a parallel tf.data map",
+    "OpenCV, tf.data": "helpers.opencv_pipeline.opencv_dataset: OpenCV in 2 threads, tf.data from_generator",
     "OpenCV, PyDataset": "helpers.opencv_pipeline.opencv_sequence: OpenCV in a PyDataset, workers=2",
     "decode only": "decode + resize + batch, no augmentation (the ceiling)",
 }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -210,6 +213,81 @@ def test_two_passes_at_once_are_refused_with_one_clear_message(tiny_dataset: Pat
         next(first)
     with pytest.raises(ValueError, match="workers must be a positive whole number, got 0"):
         opencv_dataset(tiny_dataset / "train", workers=0)
+
+
+def test_the_threads_make_each_batch_once_and_the_next_epochs_first_batch_per_thread(tiny_dataset: Path) -> None:
+    """12 batches a pass, more than the 4 kept in the works: every batch is made once, in its own epoch, and at a
+    pass's end the next epoch's first batch per thread is already on its way (else the run-ahead did nothing)."""
+    epochs, _, _ = _epochs_of(tiny_dataset / "train", (32, 32), 1, True, 5, SETTINGS)
+    made: list[tuple[int, int]] = []
+    make = epochs.batch
+    epochs.batch = lambda epoch, index: made.append((epoch, index)) or make(epoch, index)
+    batches = _RunAhead(epochs, workers=2)
+    for epoch in range(3):
+        for index, (x, y) in enumerate(batches.one_pass()):
+            their_x, their_y = make(epoch, index)
+            assert np.array_equal(x, their_x) and np.array_equal(y, their_y), (epoch, index)
+    everything = [(epoch, index) for epoch in range(3) for index in range(12)] + [(3, 0), (3, 1)]
+    assert sorted(made) == everything  # nothing made twice or thrown away, nothing of epoch 3 beyond a batch a thread
+    assert [item[:2] for item in batches.window] == [(3, 0), (3, 1)]
+
+
+def test_fit_trains_each_epoch_on_that_epochs_batches(tiny_dataset: Path) -> None:
+    """What fit reads, epoch after epoch (a new pass each), is what opencv_sequence gives for epochs 0 and 1."""
+    keras = quiet_import("keras")
+    folder, seen = tiny_dataset / "train", []
+
+    class Recorder(keras.Model):
+        def __init__(self) -> None:
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(keras.ops.mean(x, axis=(1, 2)))
+
+        def train_step(self, data):
+            seen.append(tuple(keras.ops.convert_to_numpy(part) for part in data))
+            return {"batches": keras.ops.convert_to_tensor(float(len(seen)))}
+
+    dataset, _ = opencv_dataset(folder, (32, 32), 5, seed=8, **SETTINGS)
+    model = Recorder()
+    model.compile(run_eagerly=True)
+    model.fit(dataset, epochs=2, verbose=0, shuffle=False)
+    sequence, _ = opencv_sequence(folder, (32, 32), 5, seed=8, **SETTINGS)
+    expected = sequence_epoch(sequence, 0) + sequence_epoch(sequence, 1)
+    assert len(seen) == len(expected) == 6
+    for (x, y), (their_x, their_y) in zip(seen, expected, strict=True):
+        assert np.array_equal(y, their_y) and np.allclose(x, their_x, atol=1e-6)
+
+
+def test_a_deleted_dataset_leaves_no_threads_behind(tiny_dataset: Path) -> None:
+    """TensorFlow keeps from_generator's function for the life of the process; the threads must not stay with it."""
+
+    def pool_threads() -> int:
+        return sum(thread.name.startswith("opencv_dataset") for thread in threading.enumerate())
+
+    gc.collect()
+    before = pool_threads()  # other tests' pools may still be on their way out: never more than now
+    for seed in range(3):
+        dataset, _ = opencv_dataset(tiny_dataset / "train", (32, 32), 5, seed=seed, **SETTINGS)
+        derived = iter(dataset.map(lambda x, y: (x, y)))
+        del dataset
+        assert len(list(derived)) == 3  # an iterator of a derived dataset keeps the pipeline alive
+        del derived
+        gc.collect()
+    deadline = time.monotonic() + 10
+    while pool_threads() > before and time.monotonic() < deadline:  # idle threads exit once their pool is gone
+        time.sleep(0.05)
+    assert pool_threads() <= before  # kept pools would add 2 threads per dataset
+
+
+def test_a_file_gone_after_the_dataset_was_built_is_named(tiny_dataset: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "train"
+    shutil.copytree(tiny_dataset / "train", tree)
+    sequence, _ = opencv_sequence(tree, (32, 32), 4, shuffle=False)
+    (tree / "circle" / "circle_0001.jpg").unlink()
+    with pytest.raises(ImageFolderError, match=r"circle_0001\.jpg cannot be read .*Build the pipeline again"):
+        sequence[0]
 
 
 def test_a_batch_is_warped_like_single_images(tiny_dataset: Path) -> None:
