@@ -272,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {this_machine}\nimages: {display_path(folder)}, {args.size} px, batch {args.batch_size}")
     measurements = measure(PIPELINES, folder, args.size, args.batch_size, args.repeats)
     print(throughput_table(measurements))
-    print(profile(measurements, folder, args.size, args.batch_size))
+    where_the_time_goes = profile(measurements, folder, args.size, args.batch_size)
+    print(where_the_time_goes)
     targets = ratios(measurements)
     print(
         f"fast ({fastest(measurements)}) / legacy = {targets['fast / legacy']:.1f}x (goal 10x); fast / ceiling = "
@@ -285,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         "batch_size": args.batch_size,
         "ratios": targets,
         "throughput": [asdict(m) | {"median": m.median} for m in measurements],
+        "profile": where_the_time_goes,
     }
     if not args.no_training:
         epochs = {

@@ -152,12 +152,15 @@ class _RunAhead:
     batches in the works, and near a pass's end the next epoch's first batch per thread: when ``fit`` starts an
     epoch (a new pass, unless ``steps_per_epoch`` is set), the threads have not idled while it started.
 
-    A pass stopped early (``take``, an interrupted ``fit``) drops what was made ahead; the next pass is a new epoch.
+    The pool lives from a pass's start until its early batches are made: TensorFlow keeps ``from_generator``'s
+    function, and so this object, for the life of the process, so idle threads must not stay with it; ``forget``
+    drops the early batches when the dataset is gone. A pass stopped early (``take``, an interrupted ``fit``)
+    drops what was made for it; the next pass is a new epoch.
     """
 
     def __init__(self, epochs: _Epochs, workers: int) -> None:
         self.epochs, self.workers, self.ahead = epochs, workers, 2 * workers
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opencv_dataset")
+        self.pool: ThreadPoolExecutor | None = None
         self.window: deque = deque()  # (epoch, index, future), in the order they are wanted
         self.passes = 0  # passes started; pass p is epoch p
         self.lock = threading.Lock()
@@ -171,42 +174,54 @@ class _RunAhead:
                 epoch, index = epoch + 1, 0
             if epoch > self.passes or (epoch == self.passes and index >= self.workers):
                 return  # the next epoch: one batch per thread, enough to keep them busy while it starts
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="opencv_dataset")
             self.window.append((epoch, index, self.pool.submit(self.epochs.batch, epoch, index)))
+
+    def _release_pool(self) -> None:
+        """Let the threads finish what they were given, then end (a new pool starts with the next pass)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False)
+            self.pool = None
+
+    def _drop_window(self) -> None:
+        for *_, future in self.window:
+            future.cancel()
+        self.window.clear()
+
+    def forget(self) -> None:
+        """Drop every batch made or in the works: the dataset is gone (a pass TensorFlow still runs starts afresh)."""
+        with self.lock:
+            self._drop_window()
+            self._release_pool()
 
     def one_pass(self):
         """The batches of the next epoch (a generator for ``tf.data.Dataset.from_generator``)."""
         with self.lock:
             epoch, self.passes = self.passes, self.passes + 1
-            if self.window and self.window[0][:2] != (epoch, 0):  # made ahead for a pass that stopped early
-                for *_, future in self.window:
-                    future.cancel()
-                self.window.clear()
-        for _ in range(len(self.epochs)):
+            if self.window and self.window[0][:2] != (epoch, 0):  # made for a pass that stopped early
+                self._drop_window()
+        finished = False
+        try:
+            for _ in range(len(self.epochs)):
+                with self.lock:
+                    if self.passes != epoch + 1:
+                        raise RuntimeError(
+                            "two passes over this opencv_dataset ran at once (zip of the dataset with itself, or a "
+                            "loop over it inside another); iterate one pass at a time, or build one dataset per loop."
+                        )
+                    self._top_up()
+                    future = self.window.popleft()[2]
+                yield future.result()
+            finished = True
+        finally:
             with self.lock:
-                if self.passes != epoch + 1:
-                    raise RuntimeError(
-                        "a second pass over this opencv_dataset started before the first one ended; "
-                        "iterate one pass at a time, or build one dataset per loop."
-                    )
-                self._top_up()
-                future = self.window.popleft()[2]
-            yield future.result()
-        with self.lock:
-            if self.passes == epoch + 1:
-                self._top_up()  # the next epoch's first batches, while fit ends this epoch
-
-
-def _passes_of(reference: weakref.ref):
-    """``from_generator``'s function. TensorFlow keeps it for the life of the process, so it holds the run-ahead
-    weakly and the dataset holds it: a dataset that is gone leaves no threads and no batches behind."""
-
-    def one_pass():
-        batches = reference()
-        if batches is None:
-            raise RuntimeError("this opencv_dataset was deleted while a pass over it was starting; build it again.")
-        yield from batches.one_pass()
-
-    return one_pass
+                if self.passes == epoch + 1:  # still the latest pass
+                    if finished:
+                        self._top_up()  # the next epoch's first batches, while fit ends this epoch
+                    else:
+                        self._drop_window()  # stopped early: its batches are of no use
+                self._release_pool()
 
 
 def _epochs_of(folder: Path, target_size: object, batch_size: object, shuffle: bool, seed: int, settings: dict):
@@ -247,12 +262,12 @@ def opencv_dataset(
     batches = _RunAhead(epochs, workers)
 
     signature = (tf.TensorSpec([None, *epochs.target_size, 3], tf.uint8), tf.TensorSpec([None], tf.float32))
-    dataset = tf.data.Dataset.from_generator(_passes_of(weakref.ref(batches)), output_signature=signature)
+    dataset = tf.data.Dataset.from_generator(batches.one_pass, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(epochs)))  # len() and fit's step count
     scale = _scale(settings)
     dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) * scale, y), num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.prefetch(tf.data.AUTOTUNE)
-    dataset._opencv_run_ahead = batches  # kept by every dataset and iterator built from this one (their input)
+    weakref.finalize(dataset, batches.forget)  # TensorFlow may still run the pipeline (a tf.function holding it)
     return dataset, names
 
 

@@ -94,6 +94,7 @@ def test_main_prints_the_table_and_writes_json(
     figures = json.loads(out.read_text())
     assert set(figures["ratios"]) == {"fast / legacy", "fast / ceiling", "TensorFlow only / ceiling"}
     assert len(figures["throughput"]) == len(PIPELINES) == 7
+    assert figures["profile"].startswith("profile: ") and figures["profile"] in printed  # the line quoted in README
 
 
 def test_epoch_seconds_adds_the_model_time_and_takes_the_fastest_epoch() -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import opencv_pipeline
 from helpers.images import ImageFolderError, load_rgb
 from helpers.opencv_pipeline import (
     _epochs_of,
@@ -209,7 +210,7 @@ def test_two_passes_at_once_are_refused_with_one_clear_message(tiny_dataset: Pat
     first = batches.one_pass()
     next(first)
     assert len(list(batches.one_pass())) == 12  # a second pass, started while the first is still open, runs whole
-    with pytest.raises(RuntimeError, match="a second pass over this opencv_dataset started before the first"):
+    with pytest.raises(RuntimeError, match="two passes over this opencv_dataset ran at once"):
         next(first)
     with pytest.raises(ValueError, match="workers must be a positive whole number, got 0"):
         opencv_dataset(tiny_dataset / "train", workers=0)
@@ -227,6 +228,8 @@ def test_the_threads_make_each_batch_once_and_the_next_epochs_first_batch_per_th
         for index, (x, y) in enumerate(batches.one_pass()):
             their_x, their_y = make(epoch, index)
             assert np.array_equal(x, their_x) and np.array_equal(y, their_y), (epoch, index)
+    for *_, future in batches.window:  # the next epoch's batches were handed out at the pass's very end
+        future.result()
     everything = [(epoch, index) for epoch in range(3) for index in range(12)] + [(3, 0), (3, 1)]
     assert sorted(made) == everything  # nothing made twice or thrown away, nothing of epoch 3 beyond a batch a thread
     assert [item[:2] for item in batches.window] == [(3, 0), (3, 1)]
@@ -260,25 +263,59 @@ def test_fit_trains_each_epoch_on_that_epochs_batches(tiny_dataset: Path) -> Non
         assert np.array_equal(y, their_y) and np.allclose(x, their_x, atol=1e-6)
 
 
-def test_a_deleted_dataset_leaves_no_threads_behind(tiny_dataset: Path) -> None:
-    """TensorFlow keeps from_generator's function for the life of the process; the threads must not stay with it."""
+def pool_threads() -> int:
+    return sum(thread.name.startswith("opencv_dataset") for thread in threading.enumerate())
 
-    def pool_threads() -> int:
-        return sum(thread.name.startswith("opencv_dataset") for thread in threading.enumerate())
 
-    gc.collect()
-    before = pool_threads()  # other tests' pools may still be on their way out: never more than now
-    for seed in range(3):
-        dataset, _ = opencv_dataset(tiny_dataset / "train", (32, 32), 5, seed=seed, **SETTINGS)
-        derived = iter(dataset.map(lambda x, y: (x, y)))
-        del dataset
-        assert len(list(derived)) == 3  # an iterator of a derived dataset keeps the pipeline alive
-        del derived
-        gc.collect()
+def wait_for_pool_threads(at_most: int) -> int:
+    """Idle pool threads end once their pool is shut down; give them a moment on a busy machine."""
     deadline = time.monotonic() + 10
-    while pool_threads() > before and time.monotonic() < deadline:  # idle threads exit once their pool is gone
+    while pool_threads() > at_most and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert pool_threads() <= before  # kept pools would add 2 threads per dataset
+    return pool_threads()
+
+
+def test_no_threads_outlive_a_pass_and_a_deleted_dataset_drops_its_early_batches(
+    tiny_dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TensorFlow keeps from_generator's function, and so the run-ahead, for the life of the process: its
+    threads must end with each pass, and the batches made ahead must go with the dataset."""
+    built: list[_RunAhead] = []
+
+    class Recorded(_RunAhead):
+        def __init__(self, *arguments) -> None:
+            super().__init__(*arguments)
+            built.append(self)
+
+    monkeypatch.setattr(opencv_pipeline, "_RunAhead", Recorded)
+    gc.collect()
+    before = wait_for_pool_threads(0)  # other tests' threads may still be on their way out
+    dataset, _ = opencv_dataset(tiny_dataset / "train", (32, 32), 5, seed=1, **SETTINGS)
+    (run_ahead,) = built
+    for _ in range(3):
+        assert len(list(dataset)) == 3
+    assert [item[:2] for item in run_ahead.window] == [(3, 0), (3, 1)]
+    assert wait_for_pool_threads(before) <= before  # a pool kept alive would keep 2 threads
+    del dataset
+    gc.collect()
+    assert not run_ahead.window
+
+
+def test_a_dataset_captured_by_a_traced_function_still_runs_after_its_name_is_rebuilt(tiny_dataset: Path) -> None:
+    """A notebook cell re-run builds a new dataset under the same name; a tf.function or flat_map that captured
+    the old one still runs it, epoch after epoch, without its early batches."""
+    tf = quiet_import("tensorflow")
+    folder = tiny_dataset / "train"
+    dataset, _ = opencv_dataset(folder, (32, 32), 5, seed=6, **SETTINGS)
+    twice = tf.data.Dataset.range(2).flat_map(lambda _: dataset)
+    dataset, _ = opencv_dataset(folder, (32, 32), 5, seed=6, **SETTINGS)  # the cell again
+    gc.collect()
+    batches = [(x.numpy(), y.numpy()) for x, y in twice]
+    sequence, _ = opencv_sequence(folder, (32, 32), 5, seed=6, **SETTINGS)
+    expected = sequence_epoch(sequence, 0) + sequence_epoch(sequence, 1)
+    assert len(batches) == len(expected) == 6
+    for (x, y), (their_x, their_y) in zip(batches, expected, strict=True):
+        assert np.array_equal(y, their_y) and np.allclose(x, their_x, atol=1e-6)
 
 
 def test_a_file_gone_after_the_dataset_was_built_is_named(tiny_dataset: Path, tmp_path: Path) -> None:
