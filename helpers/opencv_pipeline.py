@@ -190,10 +190,13 @@ class _RunAhead:
         self.window.clear()
 
     def forget(self) -> None:
-        """Drop every batch made or in the works: the dataset is gone (a pass TensorFlow still runs starts afresh)."""
+        """Drop the next epoch's batches made ahead: the dataset is gone (a pass that TensorFlow still runs, through
+        a ``tf.function`` that captured it, keeps its own batches and makes the next epoch afresh)."""
         with self.lock:
-            self._drop_window()
-            self._release_pool()
+            while self.window and self.window[-1][0] >= self.passes:
+                self.window.pop()[2].cancel()
+            if not self.window:
+                self._release_pool()
 
     def one_pass(self):
         """The batches of the next epoch (a generator for ``tf.data.Dataset.from_generator``)."""

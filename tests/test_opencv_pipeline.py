@@ -235,6 +235,21 @@ def test_the_threads_make_each_batch_once_and_the_next_epochs_first_batch_per_th
     assert [item[:2] for item in batches.window] == [(3, 0), (3, 1)]
 
 
+def test_a_pass_under_way_keeps_its_batches_when_the_dataset_is_dropped(tiny_dataset: Path) -> None:
+    epochs, _, _ = _epochs_of(tiny_dataset / "train", (32, 32), 1, True, 2, SETTINGS)
+    batches = _RunAhead(epochs, workers=2)
+    first = batches.one_pass()
+    yielded = [next(first)]
+    batches.forget()  # the dataset's finalizer, while a captured pass is still running
+    yielded += list(first)
+    assert len(yielded) == 12
+    for index, (x, y) in enumerate(yielded):
+        their_x, their_y = epochs.batch(0, index)
+        assert np.array_equal(x, their_x) and np.array_equal(y, their_y), index
+    batches.forget()
+    assert not batches.window and batches.pool is None  # nothing kept once no pass runs
+
+
 def test_fit_trains_each_epoch_on_that_epochs_batches(tiny_dataset: Path) -> None:
     """What fit reads, epoch after epoch (a new pass each), is what opencv_sequence gives for epochs 0 and 1."""
     keras = quiet_import("keras")
