@@ -1,4 +1,4 @@
-"""The fast input pipeline at the decoder's speed: OpenCV decodes and augments, ``tf.data`` or a ``PyDataset`` feeds.
+"""The fast input pipeline: OpenCV decodes and augments near the decoder's speed, ``tf.data`` or a ``PyDataset`` feeds.
 
 The legacy generator's augmentation (shear in degrees, independent zoom per axis in [1-z, 1+z], horizontal
 flip, about the image centre, nearest-edge fill, bilinear) is ONE affine map per image: the same matrix
