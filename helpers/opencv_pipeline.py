@@ -227,11 +227,16 @@ class _RunAhead:
                 self._release_pool()
 
 
+def _check_count(name: str, value: object) -> None:
+    """A Python int of at least 1 (not a bool, a float or a NumPy number), or one message naming the argument."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+
+
 def _epochs_of(folder: Path, target_size: object, batch_size: object, shuffle: bool, seed: int, settings: dict):
     """The checked arguments as the batches of one epoch after another, the settings and the class names."""
     target_size = check_target_size(target_size)
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}.")
+    _check_count("batch_size", batch_size)
     settings = check_settings(settings)
     unsupported = sorted(set(settings) - set(FAST_SETTINGS))
     if unsupported:
@@ -260,8 +265,7 @@ def opencv_dataset(
     """
     tf = quiet_import("tensorflow")
     epochs, settings, names = _epochs_of(folder, target_size, batch_size, shuffle, seed, settings)
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers must be a positive whole number, got {workers!r}.")
+    _check_count("workers", workers)
     batches = _RunAhead(epochs, workers)
 
     signature = (tf.TensorSpec([None, *epochs.target_size, 3], tf.uint8), tf.TensorSpec([None], tf.float32))

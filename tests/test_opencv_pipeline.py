@@ -170,11 +170,22 @@ def test_batches_equal_flow_from_directorys_without_augmentation(tiny_dataset: P
         assert np.array_equal(their_labels, our_labels) and np.allclose(theirs, ours, atol=1e-6)
 
 
-def sequence_epoch(sequence, epoch: int) -> list:
-    """The batches of ``epoch`` of an ``opencv_sequence`` (a new sequence starts at epoch 0)."""
-    for _ in range(epoch):
+def sequence_batches(folder: Path, seed: int, first_epoch: int, epochs: int = 1, **settings) -> list:
+    """The batches of ``epochs`` epochs from ``first_epoch`` on of an ``opencv_sequence`` (32 px, batches of 5)."""
+    sequence, _ = opencv_sequence(folder, (32, 32), 5, seed=seed, **{**SETTINGS, **settings})
+    for _ in range(first_epoch):
         sequence.on_epoch_end()
-    return [sequence[index] for index in range(len(sequence))]
+    batches = []
+    for _ in range(epochs):
+        batches += [sequence[index] for index in range(len(sequence))]
+        sequence.on_epoch_end()
+    return batches
+
+
+def assert_same_batches(batches: list, expected: list, note: object = None) -> None:
+    """Equal labels, and images equal up to float32 rounding, batch by batch."""
+    for (x, y), (their_x, their_y) in zip(batches, expected, strict=True):
+        assert np.array_equal(y, their_y) and np.allclose(x, their_x, atol=1e-6), note
 
 
 def test_each_pass_over_the_dataset_is_the_next_epoch_though_its_batches_are_made_ahead(tiny_dataset: Path) -> None:
@@ -182,12 +193,11 @@ def test_each_pass_over_the_dataset_is_the_next_epoch_though_its_batches_are_mad
     still epoch 0, 1, 2... of the same seed, as the PyDataset feeder (no run-ahead) gives them."""
     folder, settings = tiny_dataset / "train", {**SETTINGS, "rescale": 1 / 255}
     dataset, _ = opencv_dataset(folder, (32, 32), 5, seed=7, **settings)
-    passes = [[(x.numpy(), y.numpy()) for x, y in dataset] for _ in range(3)]
+    passes = [list(dataset.as_numpy_iterator()) for _ in range(3)]
     for epoch, batches in enumerate(passes):
-        expected = sequence_epoch(opencv_sequence(folder, (32, 32), 5, seed=7, **settings)[0], epoch)
+        expected = sequence_batches(folder, 7, epoch, **settings)
         assert len(batches) == len(expected) == 3
-        for (x, y), (their_x, their_y) in zip(batches, expected, strict=True):
-            assert np.array_equal(y, their_y) and np.allclose(x, their_x, atol=1e-6), epoch
+        assert_same_batches(batches, expected, epoch)
     assert not np.array_equal(passes[0][0][0], passes[1][0][0])  # the comparison can fail: epochs differ
 
 
@@ -196,11 +206,9 @@ def test_a_pass_stopped_early_is_followed_by_a_whole_new_epoch(tiny_dataset: Pat
     dataset, _ = opencv_dataset(folder, (32, 32), 5, seed=3, **SETTINGS)
     for _ in dataset.take(1):  # the threads had made batches 1 and 2 of epoch 0, and more, ahead
         pass
-    second = [(x.numpy(), y.numpy()) for x, y in dataset]
-    expected = sequence_epoch(opencv_sequence(folder, (32, 32), 5, seed=3, **SETTINGS)[0], 1)
+    second = list(dataset.as_numpy_iterator())
     assert [len(y) for _, y in second] == [5, 5, 2]
-    for (x, y), (their_x, their_y) in zip(second, expected, strict=True):
-        assert np.array_equal(y, their_y) and np.allclose(x, their_x, atol=1e-6)
+    assert_same_batches(second, sequence_batches(folder, 3, 1))
 
 
 def test_two_passes_at_once_are_refused_with_one_clear_message(tiny_dataset: Path) -> None:
@@ -271,11 +279,9 @@ def test_fit_trains_each_epoch_on_that_epochs_batches(tiny_dataset: Path) -> Non
     model = Recorder()
     model.compile(run_eagerly=True)
     model.fit(dataset, epochs=2, verbose=0, shuffle=False)
-    sequence, _ = opencv_sequence(folder, (32, 32), 5, seed=8, **SETTINGS)
-    expected = sequence_epoch(sequence, 0) + sequence_epoch(sequence, 1)
+    expected = sequence_batches(folder, 8, 0, epochs=2)
     assert len(seen) == len(expected) == 6
-    for (x, y), (their_x, their_y) in zip(seen, expected, strict=True):
-        assert np.array_equal(y, their_y) and np.allclose(x, their_x, atol=1e-6)
+    assert_same_batches(seen, expected)
 
 
 def pool_threads() -> int:
@@ -325,12 +331,10 @@ def test_a_dataset_captured_by_a_traced_function_still_runs_after_its_name_is_re
     twice = tf.data.Dataset.range(2).flat_map(lambda _: dataset)
     dataset, _ = opencv_dataset(folder, (32, 32), 5, seed=6, **SETTINGS)  # the cell again
     gc.collect()
-    batches = [(x.numpy(), y.numpy()) for x, y in twice]
-    sequence, _ = opencv_sequence(folder, (32, 32), 5, seed=6, **SETTINGS)
-    expected = sequence_epoch(sequence, 0) + sequence_epoch(sequence, 1)
+    batches = list(twice.as_numpy_iterator())
+    expected = sequence_batches(folder, 6, 0, epochs=2)
     assert len(batches) == len(expected) == 6
-    for (x, y), (their_x, their_y) in zip(batches, expected, strict=True):
-        assert np.array_equal(y, their_y) and np.allclose(x, their_x, atol=1e-6)
+    assert_same_batches(batches, expected)
 
 
 def test_a_file_gone_after_the_dataset_was_built_is_named(tiny_dataset: Path, tmp_path: Path) -> None:
