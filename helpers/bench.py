@@ -27,6 +27,7 @@ from helpers.pipelines_compared import (
     images_per_second,
     keras_input,
     pipeline_batches,
+    restore_malloc_thresholds,
 )
 from helpers.runtime import quiet_import
 
@@ -77,12 +78,14 @@ class Measurement:
         return min(self.runs), max(self.runs)
 
 
-def measure(names: Iterable[str], folder: Path, size: int, batch_size: int, repeats: int) -> list[Measurement]:
+def measure(
+    names: Iterable[str], folder: Path, size: int, batch_size: int, repeats: int, min_seconds: float = 0.0
+) -> list[Measurement]:
     """Images per second of each pipeline, ``repeats`` times, interleaved so that drift hits all alike.
 
-    Each timed pass right after an untimed one of the same pipeline, as ``fit``'s epochs follow each other: a
-    pipeline that prepares its next epoch's first batches early has them ready, as in ``fit``, but cannot have
-    prepared more while the other pipelines were being timed.
+    Each time, whole passes for at least ``min_seconds`` right after an untimed pass of the same pipeline, as
+    ``fit``'s epochs follow each other: a pipeline that prepares its next epoch's first batches early has them
+    ready, as in ``fit``, but cannot have prepared more while the other pipelines were being timed.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}.")
@@ -90,7 +93,7 @@ def measure(names: Iterable[str], folder: Path, size: int, batch_size: int, repe
     runs: dict[str, list[float]] = {name: [] for name in epochs}
     for _ in range(repeats):
         for name, epoch in epochs.items():
-            runs[name].append(images_per_second(epoch, warm_up=True))
+            runs[name].append(images_per_second(epoch, warm_up=True, min_seconds=min_seconds))
     return [Measurement(name, values) for name, values in runs.items()]
 
 
@@ -226,8 +229,8 @@ def training_epoch_seconds(name: str, folder: Path, size: int, batch_size: int, 
         feed = {"x": keras_input(name, folder, size, batch_size)}
     begun: list[float] = []
     ended: list[float] = []
-    timer = keras.callbacks.LambdaCallback(
-        on_epoch_begin=lambda *_: begun.append(time.perf_counter()),
+    timer = keras.callbacks.LambdaCallback(  # each epoch from glibc's thresholds, as images_per_second
+        on_epoch_begin=lambda *_: (restore_malloc_thresholds(), begun.append(time.perf_counter())),
         on_epoch_end=lambda *_: ended.append(time.perf_counter()),
     )
     model.fit(**feed, epochs=repeats + 1, verbose=0, callbacks=[timer], shuffle=name == "in memory")
@@ -251,7 +254,7 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """``make bench``: print the table and the two ratios, and write the figures to a JSON file."""
-    from helpers.command_line import OneLineParser, positive_int, printable_output
+    from helpers.command_line import OneLineParser, positive_int, printable_output, seconds
     from helpers.fitgen_check import time_checker
 
     printable_output()
@@ -260,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=positive_int, default=128, help="image side in pixels (default 128)")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="batch size (default 64)")
     parser.add_argument("--repeats", type=positive_int, default=5, help="measurements per pipeline (default 5)")
+    parser.add_argument(
+        "--min-seconds", type=seconds, default=0.5, help="time whole passes for at least this long (default 0.5)"
+    )
     parser.add_argument("--no-training", action="store_true", help="skip the training epochs")
     parser.add_argument("--json", type=Path, default=cache_root() / "bench.json", help="where to write figures")
     args = parser.parse_args(argv)
@@ -270,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--folder: {error}")
     this_machine = machine()
     print(f"machine: {this_machine}\nimages: {display_path(folder)}, {args.size} px, batch {args.batch_size}")
-    measurements = measure(PIPELINES, folder, args.size, args.batch_size, args.repeats)
+    measurements = measure(PIPELINES, folder, args.size, args.batch_size, args.repeats, args.min_seconds)
     print(throughput_table(measurements))
     where_the_time_goes = profile(measurements, folder, args.size, args.batch_size)
     print(where_the_time_goes)

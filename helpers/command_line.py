@@ -40,6 +40,17 @@ def non_negative_int(text: str) -> int:
     return int(text)
 
 
+def seconds(text: str) -> float:
+    """argparse type: a duration in seconds, a finite number >= 0 (not nan or inf, which a timing loop never meets)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
 def visible(text: str) -> str:
     """``text`` with every character a terminal would act on (escape sequences, C1 controls) shown as an escape."""
     return "".join(c if c.isprintable() or c in "\n\t" else c.encode("unicode_escape").decode("ascii") for c in text)

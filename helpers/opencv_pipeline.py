@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.augmentation import check_settings, zoom_bounds
+from helpers.batch_arrays import BatchArrays
 from helpers.images import ImageFolderError, check_target_size
 from helpers.pipeline import FAST_SETTINGS, legacy_coefficients, list_images
 from helpers.runtime import quiet_import
@@ -32,27 +33,46 @@ def _cv2():
     import cv2
 
     cv2.setNumThreads(1)  # one image per thread; OpenCV's own threads would only fight the pipeline's
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # a file imread cannot open: our message
     return cv2
 
 
+def _opencv_can_open(name: str) -> bool:
+    """Whether cv2.imread may be given this name: OpenCV 5.1's binding crashes the process on one that is not
+    UTF-8 (a Linux file name is bytes; Python keeps the undecodable ones as surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def read_rgb(path: bytes | str | Path, target_size: tuple[int, int]) -> np.ndarray:
-    """One file as uint8 RGB of ``target_size``, resized nearest-neighbour like ``flow_from_directory``."""
+    """One file as uint8 RGB of ``target_size``, resized nearest-neighbour like ``flow_from_directory``.
+
+    ``cv2.imread`` reads and decodes the file in C, without holding Python's GIL (reading it from Python first
+    made the two-thread pipeline 14 % slower, measured); a file it cannot read (gone, broken, a name it cannot
+    open) is read again from Python, for a message that names it, or for the name imread could not open.
+    """
     cv2 = _cv2()
     # RGB, as Keras loads; EXIF orientation ignored, as Keras's load_img does; 16-bit kept, to saturate like Keras
     flags = cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION | cv2.IMREAD_ANYDEPTH
-    try:
-        contents = np.fromfile(os.fsdecode(path), np.uint8)
-    except OSError as error:
-        raise ImageFolderError(
-            f"{os.fsdecode(path)} cannot be read ({error.strerror or error}): moved or deleted since the pipeline "
-            "listed the folder? Build the pipeline again after changing its folder."
-        ) from None
-    image = cv2.imdecode(contents, flags)
+    name = os.fsdecode(path)
+    image = cv2.imread(name, flags) if _opencv_can_open(name) else None
+    if image is None:
+        try:
+            contents = np.fromfile(name, np.uint8)
+        except OSError as error:
+            raise ImageFolderError(
+                f"{name} cannot be read ({error.strerror or error}): moved or deleted since the pipeline listed the "
+                "folder? Build the pipeline again after changing its folder."
+            ) from None
+        image = cv2.imdecode(contents, flags)
     if image is not None and image.dtype != np.uint8:  # flow_from_directory clips 16-bit values at 255
         image = np.minimum(image, 255).astype(np.uint8)
     if image is None:
         raise ImageFolderError(
-            f"{os.fsdecode(path)} cannot be decoded (changed since it was checked?); check the folder again with "
+            f"{name} cannot be decoded (changed since it was checked?); check the folder again with "
             "data_scripts/check_images.py and move broken files out."
         )
     height, width = target_size
@@ -94,22 +114,22 @@ def augment(image: np.ndarray, shear: float, zoom_x: float, zoom_y: float, flip:
     return warp(image, affine_matrices(([shear], [zoom_x], [zoom_y], [flip]), *image.shape[:2])[0])
 
 
-def load_batch(paths: list, target_size: tuple[int, int], settings: dict, seed: list[int]) -> np.ndarray:
-    """Decode and augment one batch (uint8, N x H x W x 3, not yet rescaled); ``seed`` fixes its transforms.
+def load_batch(paths: list, target_size: tuple[int, int], settings: dict, seed: list[int], out=None) -> np.ndarray:
+    """Decode, augment and rescale one batch into float32 ``out`` (N x H x W x 3; a new array if None).
 
-    The batch's matrices are computed at once and each image is warped straight into the batch: the less Python
-    per image, the less the threads wait for each other's GIL.
+    ``seed`` fixes its transforms. The batch's matrices are computed at once, and each image is warped and
+    converted while it is still in the CPU's cache: the less Python and memory traffic per image, the less the
+    threads wait for each other. The conversion is ``tf.cast(x, tf.float32) * rescale`` to the bit.
     """
     height, width = target_size
-    batch = np.empty((len(paths), height, width, 3), np.uint8)
+    batch = np.empty((len(paths), height, width, 3), np.float32) if out is None else out
     geometric = any(settings.get(name) for name in ("shear_range", "zoom_range", "horizontal_flip"))
     parameters = random_parameters(np.random.default_rng(seed), len(paths), settings)
     matrices = affine_matrices(parameters, height, width) if geometric else None
+    warped, scale = np.empty((height, width, 3), np.uint8), _scale(settings)
     for index, path in enumerate(paths):
-        image, target = read_rgb(path, target_size), batch[index]
-        warped = image if matrices is None else warp(image, matrices[index], target)
-        if warped is not target:  # OpenCV writes into ``target`` when it fits; a plain copy otherwise
-            target[...] = warped
+        image = read_rgb(path, target_size)
+        np.multiply(image if matrices is None else warp(image, matrices[index], warped), scale, out=batch[index])
     return batch
 
 
@@ -127,6 +147,7 @@ class _Epochs:
         self.shuffle, self.seed, self.settings = shuffle, seed, settings
         self._orders: dict[int, np.ndarray] = {}  # the two latest epochs' orders: a pass and its run-ahead
         self._orders_lock = threading.Lock()  # worker threads ask for orders at once
+        self.arrays = BatchArrays()
 
     def order(self, epoch: int) -> np.ndarray:
         """The file order of ``epoch``: shuffled with (seed, epoch), or the folder's order."""
@@ -141,9 +162,10 @@ class _Epochs:
         return -(-len(self.paths) // self.batch_size)
 
     def batch(self, epoch: int, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Batch ``index`` of epoch ``epoch``: uint8 images and float32 labels."""
+        """Batch ``index`` of epoch ``epoch``: float32 images, rescaled, and float32 labels."""
         chosen = self.order(epoch)[index * self.batch_size : (index + 1) * self.batch_size]
-        images = load_batch([self.paths[i] for i in chosen], self.target_size, self.settings, [self.seed, epoch, index])
+        images = self.arrays.take((len(chosen), *self.target_size, 3))
+        load_batch([self.paths[i] for i in chosen], self.target_size, self.settings, [self.seed, epoch, index], images)
         return images, self.labels[chosen]
 
 
@@ -197,6 +219,7 @@ class _RunAhead:
                 self.window.pop()[2].cancel()
             if not self.window:
                 self._release_pool()
+                self.epochs.arrays.clear()
 
     def one_pass(self):
         """The batches of the next epoch (a generator for ``tf.data.Dataset.from_generator``)."""
@@ -257,23 +280,26 @@ def opencv_dataset(
 ):
     """A ``tf.data.Dataset`` of ``(x, y)`` batches decoded and augmented by OpenCV, and the class names.
 
-    ``workers`` threads of our own decode and augment whole batches (OpenCV lets go of Python's GIL, so they
-    run at once), ``2 * workers`` batches ahead and, near a pass's end, the next epoch's first ``workers``;
-    ``tf.data.Dataset.from_generator`` takes the finished uint8 batches in order, and TensorFlow converts them to
-    float32 and rescales them. Each pass over the dataset is a new epoch (epoch p has the order and transforms of
-    seed and p, as ``opencv_sequence``'s). One pass at a time: give ``validation_data`` a dataset of its own.
+    ``workers`` threads of our own decode, augment and rescale whole batches (OpenCV lets go of Python's GIL,
+    so they run at once), ``2 * workers`` batches ahead and, near a pass's end, the next epoch's first
+    ``workers``. Each image is converted to float32 as it is made, into a batch array used again once nothing
+    refers to it, and aligned so that ``tf.data.Dataset.from_generator`` takes it without a copy. Each pass over
+    the dataset is a new epoch (epoch p has the order and transforms of seed and p, as ``opencv_sequence``'s).
+    One pass at a time: give ``validation_data`` a dataset of its own. tf.data's autotuning is off for it (at the
+    start of some epochs it stalled 1.2 s on two cores); options hold for the whole pipeline, so a map added after
+    it is not autotuned either.
     """
     tf = quiet_import("tensorflow")
     epochs, settings, names = _epochs_of(folder, target_size, batch_size, shuffle, seed, settings)
     _check_count("workers", workers)
     batches = _RunAhead(epochs, workers)
 
-    signature = (tf.TensorSpec([None, *epochs.target_size, 3], tf.uint8), tf.TensorSpec([None], tf.float32))
+    signature = (tf.TensorSpec([None, *epochs.target_size, 3], tf.float32), tf.TensorSpec([None], tf.float32))
     dataset = tf.data.Dataset.from_generator(batches.one_pass, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(epochs)))  # len() and fit's step count
-    scale = _scale(settings)
-    dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) * scale, y), num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()  # nothing to tune (our threads do the work), and tuning stalled some epochs 1.2 s
+    options.autotune.enabled = False
+    dataset = dataset.prefetch(tf.data.AUTOTUNE).with_options(options)
     weakref.finalize(dataset, batches.forget)  # TensorFlow may still run the pipeline (a tf.function holding it)
     return dataset, names
 
@@ -290,7 +316,6 @@ def opencv_sequence(
     """The same batches from a ``keras.utils.PyDataset`` whose ``workers`` threads fetch batches by index."""
     keras = quiet_import("keras")
     epochs, settings, names = _epochs_of(folder, target_size, batch_size, shuffle, seed, settings)
-    scale = _scale(settings)
 
     class OpenCVBatches(keras.utils.PyDataset):
         """Batch ``i`` of the current epoch's order; a new order and new transforms every epoch."""
@@ -303,8 +328,7 @@ def opencv_sequence(
             return len(epochs)
 
         def __getitem__(self, index: int):
-            images, batch_labels = epochs.batch(self.epoch, index)
-            return np.multiply(images, scale, dtype=np.float32), batch_labels
+            return epochs.batch(self.epoch, index)
 
         def on_epoch_end(self) -> None:
             self.epoch += 1

@@ -6,6 +6,8 @@ reads and batches the same files without augmenting: the ceiling.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +26,7 @@ PIPELINES = {
     "TensorFlow only": "helpers.pipeline.fast_dataset: one affine transform per image, in TensorFlow",
     "OpenCV, tf.data": "helpers.opencv_pipeline.opencv_dataset: OpenCV in 2 threads, tf.data from_generator",
     "OpenCV, PyDataset": "helpers.opencv_pipeline.opencv_sequence: OpenCV in a PyDataset, workers=2",
-    "decode only": "decode + resize + batch, no augmentation (the ceiling)",
+    "decode only": "decode + resize + batch, no augmentation, autotuning off (the ceiling)",
 }
 FAST_CANDIDATES = ("OpenCV, tf.data", "OpenCV, PyDataset")  # "fast" is whichever of the two is faster here
 WORKERS = 2
@@ -84,8 +86,10 @@ def keras_input(name: str, folder: Path, size: int, batch_size: int, seed: int =
         return fast_dataset(folder, target, batch_size, seed=seed, **SETTINGS)[0]
     if name == "OpenCV, tf.data":
         return opencv_dataset(folder, target, batch_size, seed=seed, **SETTINGS)[0]
-    if name == "decode only":
-        return fast_dataset(folder, target, batch_size, shuffle=False)[0]
+    if name == "decode only":  # the decoder at its best: tf.data's autotuner stalls some passes (README)
+        options = quiet_import("tensorflow").data.Options()
+        options.autotune.enabled = False
+        return fast_dataset(folder, target, batch_size, shuffle=False)[0].with_options(options)
     raise ValueError(f"unknown pipeline {name!r}; choose from {', '.join(PIPELINES)}.")
 
 
@@ -100,12 +104,40 @@ def pipeline_batches(name: str, folder: Path, size: int, batch_size: int, seed: 
     return lambda: source
 
 
-def images_per_second(epoch: Callable[[], Iterable], warm_up: bool = True) -> float:
-    """Time one full pass over ``epoch()`` (after one warm-up pass, unless told) and return images per second."""
+def restore_malloc_thresholds() -> bool:
+    """Undo what iterating a ``from_generator`` dataset does to the whole process (TensorFlow 2.21 logs "Memory
+    patch applied: M_TRIM_THRESHOLD=128 kb"): glibc's mmap threshold stops adapting, so every later allocation of
+    128 KB or more (one float32 image of 128 x 128) is mapped and zeroed afresh. Measured here: decode-only 2 to
+    2.7x slower, 44 to 57 page faults per image, until this sets the thresholds that glibc's own adaptation
+    reaches (mmap 32 MB, trim 64 MB). True where it could (Linux with glibc); elsewhere nothing to undo.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    trim_threshold, mmap_threshold = -1, -3  # M_TRIM_THRESHOLD and M_MMAP_THRESHOLD in glibc's malloc.h
+    return bool(mallopt(mmap_threshold, 32 << 20)) and bool(mallopt(trim_threshold, 64 << 20))
+
+
+def images_per_second(epoch: Callable[[], Iterable], warm_up: bool = True, min_seconds: float = 0.0) -> float:
+    """Time whole passes over ``epoch()`` (after one warm-up pass, unless told) until ``min_seconds`` have gone by,
+    at least one pass, and return images per second.
+
+    Several short passes average out tf.data's occasional stall as a pass starts (its autotuning: 1 to 10 passes
+    in 20 over a 1,000-image folder took about 70 ms more, measured on two cores), which a single
+    pass either misses or doubles. Each measurement starts from glibc's thresholds (``restore_malloc_thresholds``),
+    whichever pipeline ran before it.
+    """
     if warm_up:  # graph tracing, file cache, thread pools
         for _ in epoch():
             pass
+    restore_malloc_thresholds()  # after the first pass: that is when a from_generator dataset changes them
     started, images = time.perf_counter(), 0
-    for batch in epoch():
-        images += len(batch[1])
-    return images / (time.perf_counter() - started)
+    while True:
+        for batch in epoch():
+            images += len(batch[1])
+        elapsed = time.perf_counter() - started
+        if elapsed >= min_seconds:
+            return images / elapsed
