@@ -19,7 +19,7 @@ from pathlib import Path
 from helpers.augmentation import keras3_layers
 from helpers.datasets import cache_root, data_root, display_path
 from helpers.images import ImageFolderError
-from helpers.pipeline import list_images
+from helpers.pipeline import list_images, without_autotuning
 from helpers.pipelines_compared import (
     FAST_CANDIDATES,
     PIPELINES,
@@ -217,9 +217,12 @@ def training_epoch_seconds(name: str, folder: Path, size: int, batch_size: int, 
     keras = quiet_import("keras")
     set_seeds()
     model = small_cnn(size)
-    if name == "in memory":
+    if name == "in memory":  # as tensors: Keras's own tf.data pipeline for arrays stalls like the others (README)
+        tf = quiet_import("tensorflow")
         x, y, _ = load_image_folder(folder, (size, size))
-        feed = {"x": x.astype("float32") / 255.0, "y": y, "batch_size": batch_size}
+        images = tf.data.Dataset.from_tensor_slices((x.astype("float32") / 255.0, y.astype("float32")))
+        images = images.shuffle(len(y), seed=0, reshuffle_each_iteration=True).batch(batch_size)
+        feed = {"x": without_autotuning(images)}
     elif name == "layers in model":  # decoded outside, augmented and rescaled by Keras layers inside the model
         layers = keras3_layers(seed=0, **SETTINGS)
         model = keras.Sequential([keras.Input((size, size, 3)), *layers, model], name="augmenting_model")
@@ -233,7 +236,7 @@ def training_epoch_seconds(name: str, folder: Path, size: int, batch_size: int, 
         on_epoch_begin=lambda *_: (restore_malloc_thresholds(), begun.append(time.perf_counter())),
         on_epoch_end=lambda *_: ended.append(time.perf_counter()),
     )
-    model.fit(**feed, epochs=repeats + 1, verbose=0, callbacks=[timer], shuffle=name == "in memory")
+    model.fit(**feed, epochs=repeats + 1, verbose=0, callbacks=[timer], shuffle=False)  # datasets shuffle themselves
     return [end - begin for begin, end in zip(begun[1:], ended[1:], strict=True)]
 
 

@@ -15,8 +15,6 @@ import functools
 import os
 import threading
 import weakref
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +22,8 @@ import numpy as np
 from helpers.augmentation import check_settings, zoom_bounds
 from helpers.batch_arrays import BatchArrays
 from helpers.images import ImageFolderError, check_target_size
-from helpers.pipeline import FAST_SETTINGS, legacy_coefficients, list_images
+from helpers.pipeline import FAST_SETTINGS, legacy_coefficients, list_images, without_autotuning
+from helpers.run_ahead import RunAhead
 from helpers.runtime import quiet_import
 
 
@@ -33,44 +32,40 @@ def _cv2():
     import cv2
 
     cv2.setNumThreads(1)  # one image per thread; OpenCV's own threads would only fight the pipeline's
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # a file imread cannot open: our message
     return cv2
 
 
-def _opencv_can_open(name: str) -> bool:
-    """Whether cv2.imread may be given this name: OpenCV 5.1's binding crashes the process on one that is not
-    UTF-8 (a Linux file name is bytes; Python keeps the undecodable ones as surrogates)."""
+def _file_bytes(name: str) -> np.ndarray:
+    """The whole file, in as few Python steps as possible: ``np.fromfile`` took enough of them (opening through
+    Python's io, duplicating the descriptor) to make the two-thread pipeline 14 % slower, measured."""
+    descriptor = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+        wanted = os.fstat(descriptor).st_size + 1  # one byte more: a short read is the end of the file
+        parts = [os.read(descriptor, wanted)]
+        while len(parts[-1]) == wanted:  # it grew since fstat: read on to its end
+            parts.append(os.read(descriptor, wanted))
+    finally:
+        os.close(descriptor)
+    return np.frombuffer(b"".join(parts) if len(parts) > 1 else parts[0], np.uint8)
 
 
 def read_rgb(path: bytes | str | Path, target_size: tuple[int, int]) -> np.ndarray:
-    """One file as uint8 RGB of ``target_size``, resized nearest-neighbour like ``flow_from_directory``.
-
-    ``cv2.imread`` reads and decodes the file in C, without holding Python's GIL (reading it from Python first
-    made the two-thread pipeline 14 % slower, measured); a file it cannot read (gone, broken, a name it cannot
-    open) is read again from Python, for a message that names it, or for the name imread could not open.
-    """
+    """One file as uint8 RGB of ``target_size``, resized nearest-neighbour like ``flow_from_directory``."""
     cv2 = _cv2()
     # RGB, as Keras loads; EXIF orientation ignored, as Keras's load_img does; 16-bit kept, to saturate like Keras
     flags = cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION | cv2.IMREAD_ANYDEPTH
     name = os.fsdecode(path)
-    image = cv2.imread(name, flags) if _opencv_can_open(name) else None
-    if image is None:
-        try:
-            contents = np.fromfile(name, np.uint8)
-        except OSError as error:
-            raise ImageFolderError(
-                f"{name} cannot be read ({error.strerror or error}): moved or deleted since the pipeline listed the "
-                "folder? Build the pipeline again after changing its folder."
-            ) from None
-        image = cv2.imdecode(contents, flags)
+    try:
+        contents = _file_bytes(name)
+    except OSError as error:
+        raise ImageFolderError(
+            f"{name} cannot be read ({error.strerror or error}): moved or deleted since the pipeline listed the "
+            "folder? Build the pipeline again after changing its folder."
+        ) from None
+    image = cv2.imdecode(contents, flags) if contents.size else None  # OpenCV refuses an empty buffer outright
     if image is not None and image.dtype != np.uint8:  # flow_from_directory clips 16-bit values at 255
         image = np.minimum(image, 255).astype(np.uint8)
-    if image is None:
+    if image is None:  # also a JPEG cut short: imdecode refuses it (cv2.imread would return it half grey)
         raise ImageFolderError(
             f"{name} cannot be decoded (changed since it was checked?); check the folder again with "
             "data_scripts/check_images.py and move broken files out."
@@ -169,87 +164,6 @@ class _Epochs:
         return images, self.labels[chosen]
 
 
-class _RunAhead:
-    """Each pass over it is the next epoch's batches, in order, made by a pool of threads that keeps ``ahead``
-    batches in the works, and near a pass's end the next epoch's first batch per thread: when ``fit`` starts an
-    epoch (a new pass, unless ``steps_per_epoch`` is set), the threads have not idled while it started.
-
-    The pool lives from a pass's start until its early batches are made: TensorFlow keeps ``from_generator``'s
-    function, and so this object, for the life of the process, so idle threads must not stay with it; ``forget``
-    drops the early batches when the dataset is gone. A pass stopped early (``take``, an interrupted ``fit``)
-    drops what was made for it; the next pass is a new epoch.
-    """
-
-    def __init__(self, epochs: _Epochs, workers: int) -> None:
-        self.epochs, self.workers, self.ahead = epochs, workers, 2 * workers
-        self.pool: ThreadPoolExecutor | None = None
-        self.window: deque = deque()  # (epoch, index, future), in the order they are wanted
-        self.passes = 0  # passes started; pass p is epoch p
-        self.lock = threading.Lock()
-
-    def _top_up(self) -> None:
-        """Submit the batches after the window's last (or from the current pass's first) until ``ahead`` are in
-        the works, or the next epoch's first ``workers`` are."""
-        while len(self.window) < self.ahead:
-            epoch, index = (self.window[-1][0], self.window[-1][1] + 1) if self.window else (self.passes - 1, 0)
-            if index == len(self.epochs):
-                epoch, index = epoch + 1, 0
-            if epoch > self.passes or (epoch == self.passes and index >= self.workers):
-                return  # the next epoch: one batch per thread, enough to keep them busy while it starts
-            if self.pool is None:
-                self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="opencv_dataset")
-            self.window.append((epoch, index, self.pool.submit(self.epochs.batch, epoch, index)))
-
-    def _release_pool(self) -> None:
-        """Let the threads finish what they were given, then end (a new pool starts with the next pass)."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=False)
-            self.pool = None
-
-    def _drop_window(self) -> None:
-        for *_, future in self.window:
-            future.cancel()
-        self.window.clear()
-
-    def forget(self) -> None:
-        """Drop the next epoch's batches made ahead: the dataset is gone (a pass that TensorFlow still runs, through
-        a ``tf.function`` that captured it, keeps its own batches and makes the next epoch afresh)."""
-        with self.lock:
-            while self.window and self.window[-1][0] >= self.passes:
-                self.window.pop()[2].cancel()
-            if not self.window:
-                self._release_pool()
-                self.epochs.arrays.clear()
-
-    def one_pass(self):
-        """The batches of the next epoch (a generator for ``tf.data.Dataset.from_generator``)."""
-        with self.lock:
-            epoch, self.passes = self.passes, self.passes + 1
-            if self.window and self.window[0][:2] != (epoch, 0):  # made for a pass that stopped early
-                self._drop_window()
-        finished = False
-        try:
-            for _ in range(len(self.epochs)):
-                with self.lock:
-                    if self.passes != epoch + 1:
-                        raise RuntimeError(
-                            "two passes over this opencv_dataset ran at once (zip of the dataset with itself, or a "
-                            "loop over it inside another); iterate one pass at a time, or build one dataset per loop."
-                        )
-                    self._top_up()
-                    future = self.window.popleft()[2]
-                yield future.result()
-            finished = True
-        finally:
-            with self.lock:
-                if self.passes == epoch + 1:  # still the latest pass
-                    if finished:
-                        self._top_up()  # the next epoch's first batches, while fit ends this epoch
-                    else:
-                        self._drop_window()  # stopped early: its batches are of no use
-                self._release_pool()
-
-
 def _check_count(name: str, value: object) -> None:
     """A Python int of at least 1 (not a bool, a float or a NumPy number), or one message naming the argument."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -292,14 +206,12 @@ def opencv_dataset(
     tf = quiet_import("tensorflow")
     epochs, settings, names = _epochs_of(folder, target_size, batch_size, shuffle, seed, settings)
     _check_count("workers", workers)
-    batches = _RunAhead(epochs, workers)
+    batches = RunAhead(epochs, workers)
 
     signature = (tf.TensorSpec([None, *epochs.target_size, 3], tf.float32), tf.TensorSpec([None], tf.float32))
     dataset = tf.data.Dataset.from_generator(batches.one_pass, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(epochs)))  # len() and fit's step count
-    options = tf.data.Options()  # nothing to tune (our threads do the work), and tuning stalled some epochs 1.2 s
-    options.autotune.enabled = False
-    dataset = dataset.prefetch(tf.data.AUTOTUNE).with_options(options)
+    dataset = without_autotuning(dataset.prefetch(tf.data.AUTOTUNE))  # nothing to tune: our threads do the work
     weakref.finalize(dataset, batches.forget)  # TensorFlow may still run the pipeline (a tf.function holding it)
     return dataset, names
 

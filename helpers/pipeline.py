@@ -205,6 +205,15 @@ def decode_and_resize(path, target_size: tuple[int, int], fingerprint=None):
     return tf.cast(image, tf.float32)  # nearest keeps uint8; a resize to the same size would only cost time
 
 
+def without_autotuning(dataset):
+    """``dataset`` with ``tf.data``'s autotuning off, for it and any pipeline built from it (a ``map`` after it, a
+    ``zip`` with it): on two cores the autotuner stalled some passes about 70 ms and some training epochs 1.2 s
+    (README, "The fast input pipeline"). ``with_options`` with ``autotune.enabled = True`` turns it back on."""
+    options = quiet_import("tensorflow").data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
 def fast_dataset(
     folder: Path,
     target_size: tuple[int, int] = (128, 128),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from helpers.augmentation import keras3_layers, legacy_generator
 from helpers.opencv_pipeline import opencv_dataset, opencv_sequence
-from helpers.pipeline import fast_dataset
+from helpers.pipeline import fast_dataset, without_autotuning
 from helpers.runtime import quiet_import
 
 SETTINGS = {"shear_range": 20, "zoom_range": 0.2, "horizontal_flip": True, "rescale": 1 / 255}
@@ -86,10 +86,8 @@ def keras_input(name: str, folder: Path, size: int, batch_size: int, seed: int =
         return fast_dataset(folder, target, batch_size, seed=seed, **SETTINGS)[0]
     if name == "OpenCV, tf.data":
         return opencv_dataset(folder, target, batch_size, seed=seed, **SETTINGS)[0]
-    if name == "decode only":  # the decoder at its best: tf.data's autotuner stalls some passes (README)
-        options = quiet_import("tensorflow").data.Options()
-        options.autotune.enabled = False
-        return fast_dataset(folder, target, batch_size, shuffle=False)[0].with_options(options)
+    if name == "decode only":  # the decoder at its best, without the autotuner's stalls
+        return without_autotuning(fast_dataset(folder, target, batch_size, shuffle=False)[0])
     raise ValueError(f"unknown pipeline {name!r}; choose from {', '.join(PIPELINES)}.")
 
 
@@ -106,10 +104,12 @@ def pipeline_batches(name: str, folder: Path, size: int, batch_size: int, seed: 
 
 def restore_malloc_thresholds() -> bool:
     """Undo what iterating a ``from_generator`` dataset does to the whole process (TensorFlow 2.21 logs "Memory
-    patch applied: M_TRIM_THRESHOLD=128 kb"): glibc's mmap threshold stops adapting, so every later allocation of
-    128 KB or more (one float32 image of 128 x 128) is mapped and zeroed afresh. Measured here: decode-only 2 to
-    2.7x slower, 44 to 57 page faults per image, until this sets the thresholds that glibc's own adaptation
-    reaches (mmap 32 MB, trim 64 MB). True where it could (Linux with glibc); elsewhere nothing to undo.
+    patch applied: M_TRIM_THRESHOLD=128 kb"): glibc's mmap threshold stops adapting, so if that comes before the
+    first large allocations, every later one of 128 KB or more (one float32 image of 128 x 128) is mapped and
+    zeroed afresh. Measured here: decode-only 2 to
+    2.7x slower, 44 to 57 page faults per image, until this sets the largest thresholds glibc's own adaptation
+    reaches (mmap 32 MB, trim 64 MB; fixed from then on, for the whole process). True where it could (Linux with
+    glibc); elsewhere there is nothing to undo.
     """
     if not sys.platform.startswith("linux"):
         return False

@@ -6,11 +6,11 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from helpers import pipelines_compared
 from helpers.bench import (
     PIPELINES,
     SETTINGS,
@@ -28,7 +28,7 @@ from helpers.bench import (
     training_epoch_seconds,
 )
 from helpers.pipeline import fast_dataset
-from helpers.pipelines_compared import restore_malloc_thresholds
+from helpers.pipelines_compared import keras_input, restore_malloc_thresholds
 
 
 def test_every_pipeline_yields_one_epoch_of_the_same_images(tiny_dataset: Path) -> None:
@@ -136,6 +136,12 @@ def test_training_epoch_seconds_times_each_epoch_after_a_warm_up(tiny_dataset: P
     assert len(seconds) == 2 and all(0 < value < 60 for value in seconds)
 
 
+def test_the_references_run_without_tf_datas_autotuning(tiny_dataset: Path) -> None:
+    """Decode-only (the ceiling) and the in-memory epochs are references: without the autotuner's stalls (README)."""
+    assert keras_input("decode only", tiny_dataset / "train", 32, 4).options().autotune.enabled is False
+    assert keras_input("TensorFlow only", tiny_dataset / "train", 32, 4).options().autotune.enabled is not False
+
+
 def test_profile_compares_decoding_with_both_transforms(tiny_dataset: Path) -> None:
     line = profile([Measurement("decode only", [2000.0])], tiny_dataset / "train", 32, 4)
     assert line.startswith("profile: TensorFlow's transform ") and " in two 1-D passes " in line
@@ -154,17 +160,20 @@ def test_images_per_second_counts_the_labels_of_one_timed_pass(warm_up: bool, pa
     assert images_per_second(epoch, warm_up=warm_up) > 0 and len(calls) == passes
 
 
-def test_images_per_second_times_whole_passes_for_at_least_min_seconds() -> None:
-    """Short passes are timed together: each takes 20 ms here, so 0.1 s needs 5 or more, and all count."""
-    calls = []
+def test_images_per_second_times_whole_passes_for_at_least_min_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short passes are timed together and all their images count: on a clock where a pass of 4 images takes
+    20 ms, 0.1 s takes 5 passes, 20 images, 200 images/s. The allocator is set back after the warm-up pass."""
+    clock, events = [0.0], []
+    monkeypatch.setattr(pipelines_compared.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(pipelines_compared, "restore_malloc_thresholds", lambda: events.append("restore"))
 
     def epoch() -> list:
-        calls.append(1)
-        time.sleep(0.02)
-        return [(None, [0] * 4)]
+        events.append("pass")
+        clock[0] += 0.02
+        return [(None, [0] * 3), (None, [0])]
 
-    rate = images_per_second(epoch, warm_up=False, min_seconds=0.1)
-    assert len(calls) >= 5 and 0 < rate <= 4 / 0.02  # never faster than one pass's 200 images/s
+    assert images_per_second(epoch, warm_up=True, min_seconds=0.1) == pytest.approx(200)
+    assert events == ["pass", "restore"] + ["pass"] * 5
 
 
 @pytest.mark.parametrize(
@@ -209,7 +218,8 @@ import resource
 from helpers.runtime import setup_lesson
 setup_lesson()
 import tensorflow as tf
-from helpers.pipelines_compared import restore_malloc_thresholds
+from helpers import pipelines_compared
+from helpers.pipelines_compared import keras_input, restore_malloc_thresholds
 images = tf.data.Dataset.range(400).map(lambda i: tf.fill([128, 128, 3], tf.cast(i, tf.float32)), num_parallel_calls=2)
 def faults_per_image():
     for _ in images:

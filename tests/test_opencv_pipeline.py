@@ -19,7 +19,6 @@ from helpers.batch_arrays import BatchArrays
 from helpers.images import ImageFolderError, load_rgb
 from helpers.opencv_pipeline import (
     _epochs_of,
-    _RunAhead,
     augment,
     load_batch,
     opencv_dataset,
@@ -28,6 +27,7 @@ from helpers.opencv_pipeline import (
     read_rgb,
 )
 from helpers.pipeline import list_images
+from helpers.run_ahead import RunAhead
 from helpers.runtime import quiet_import
 
 SETTINGS = {"shear_range": 20, "zoom_range": 0.2, "horizontal_flip": True}
@@ -101,13 +101,19 @@ def test_each_epoch_draws_new_transforms_and_a_new_order(tiny_dataset: Path) -> 
     assert not np.array_equal(one, two)
 
 
-def test_a_file_broken_after_the_check_is_named_mid_epoch(tiny_dataset: Path, tmp_path: Path) -> None:
+def test_a_file_broken_after_the_check_is_named_mid_epoch(
+    tiny_dataset: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     tree = tmp_path / "train"
     shutil.copytree(tiny_dataset / "train", tree)
     sequence, _ = opencv_sequence(tree, (32, 32), 4, shuffle=False)
-    (tree / "circle" / "circle_0001.jpg").write_bytes(b"overwritten")
-    with pytest.raises(ImageFolderError, match=r"circle_0001\.jpg cannot be decoded"):
-        sequence[0]
+    broken = tree / "circle" / "circle_0001.jpg"
+    whole = broken.read_bytes()
+    for contents in (b"overwritten", b"", whole[: len(whole) // 2]):  # replaced, emptied, cut short by a copy
+        broken.write_bytes(contents)
+        with pytest.raises(ImageFolderError, match=r"circle_0001\.jpg cannot be decoded"):
+            sequence[0]
+    assert capfd.readouterr().err == ""  # one message, ours: no line from the JPEG library
 
 
 def test_bad_arguments_are_one_clear_message(tiny_dataset: Path) -> None:
@@ -217,7 +223,7 @@ def test_a_pass_stopped_early_is_followed_by_a_whole_new_epoch(tiny_dataset: Pat
 def test_two_passes_at_once_are_refused_with_one_clear_message(tiny_dataset: Path) -> None:
     """The passes' generators themselves (tf.data may have pulled a short pass whole before a second one starts)."""
     epochs, _, _ = _epochs_of(tiny_dataset / "train", (32, 32), 1, True, 0, SETTINGS)
-    batches = _RunAhead(epochs, workers=2)
+    batches = RunAhead(epochs, workers=2)
     first = batches.one_pass()
     next(first)
     assert len(list(batches.one_pass())) == 12  # a second pass, started while the first is still open, runs whole
@@ -234,7 +240,7 @@ def test_the_threads_make_each_batch_once_and_the_next_epochs_first_batch_per_th
     made: list[tuple[int, int]] = []
     make = epochs.batch
     epochs.batch = lambda epoch, index: made.append((epoch, index)) or make(epoch, index)
-    batches = _RunAhead(epochs, workers=2)
+    batches = RunAhead(epochs, workers=2)
     for epoch in range(3):
         for index, (x, y) in enumerate(batches.one_pass()):
             their_x, their_y = make(epoch, index)
@@ -248,7 +254,7 @@ def test_the_threads_make_each_batch_once_and_the_next_epochs_first_batch_per_th
 
 def test_a_pass_under_way_keeps_its_batches_when_the_dataset_is_dropped(tiny_dataset: Path) -> None:
     epochs, _, _ = _epochs_of(tiny_dataset / "train", (32, 32), 1, True, 2, SETTINGS)
-    batches = _RunAhead(epochs, workers=2)
+    batches = RunAhead(epochs, workers=2)
     first = batches.one_pass()
     yielded = [next(first)]
     batches.forget()  # the dataset's finalizer, while a captured pass is still running
@@ -287,6 +293,19 @@ def test_fit_trains_each_epoch_on_that_epochs_batches(tiny_dataset: Path) -> Non
     assert_same_batches(seen, expected)
 
 
+def recorded_run_aheads(monkeypatch: pytest.MonkeyPatch) -> list[RunAhead]:
+    """Every run-ahead that opencv_dataset builds from now on, in the list returned."""
+    built: list[RunAhead] = []
+
+    class Recorded(RunAhead):
+        def __init__(self, *arguments) -> None:
+            super().__init__(*arguments)
+            built.append(self)
+
+    monkeypatch.setattr(opencv_pipeline, "RunAhead", Recorded)
+    return built
+
+
 def pool_threads() -> int:
     return sum(thread.name.startswith("opencv_dataset") for thread in threading.enumerate())
 
@@ -304,14 +323,7 @@ def test_no_threads_outlive_a_pass_and_a_deleted_dataset_drops_its_early_batches
 ) -> None:
     """TensorFlow keeps from_generator's function, and so the run-ahead, for the life of the process: its
     threads must end with each pass, and the batches made ahead must go with the dataset."""
-    built: list[_RunAhead] = []
-
-    class Recorded(_RunAhead):
-        def __init__(self, *arguments) -> None:
-            super().__init__(*arguments)
-            built.append(self)
-
-    monkeypatch.setattr(opencv_pipeline, "_RunAhead", Recorded)
+    built = recorded_run_aheads(monkeypatch)
     gc.collect()
     before = wait_for_pool_threads(0)  # other tests' threads may still be on their way out
     dataset, _ = opencv_dataset(tiny_dataset / "train", (32, 32), 5, seed=1, **SETTINGS)
@@ -354,7 +366,8 @@ def test_a_file_gone_after_the_dataset_was_built_is_named(
 
 @pytest.mark.skipif(sys.platform != "linux", reason="a file name that is not UTF-8: bytes, as Linux allows")
 def test_a_file_name_that_is_not_utf8_is_read_not_a_crash(tiny_dataset: Path, tmp_path: Path) -> None:
-    """OpenCV 5.1's imread crashes the whole process on such a name; read_rgb reads the file from Python instead."""
+    """Linux file names are bytes; the kit lists them as such and reads them back (OpenCV 5.1's cv2.imread would
+    crash the whole process on such a name: the kit reads files itself and gives OpenCV the bytes)."""
     source = sorted((tiny_dataset / "train" / "circle").iterdir())[0]
     name = os.path.join(os.fsencode(tmp_path), b"caf\xe9.jpg")  # Latin-1, not UTF-8
     with open(name, "wb") as copy:
@@ -416,10 +429,11 @@ def test_batches_kept_from_one_pass_are_not_overwritten_by_the_next(tiny_dataset
     folder = tiny_dataset / "train"
     if feeder == "dataset":
         dataset, _ = opencv_dataset(folder, (32, 32), 5, seed=3, **SETTINGS)
-        kept = [(x.numpy(), y.numpy()) for x, y in list(dataset)]  # numpy views of TensorFlow's tensors
+        tensors = list(dataset)  # TensorFlow's tensors share our arrays' memory (no copy) and hold a reference
         for _ in range(2):
             for _batch in dataset:  # made in the arrays nobody holds
                 pass
+        kept = [(x.numpy(), y.numpy()) for x, y in tensors]
     else:
         sequence, _ = opencv_sequence(folder, (32, 32), 5, seed=3, **SETTINGS)
         kept = [sequence[index] for index in range(len(sequence))]
@@ -436,3 +450,25 @@ def test_tf_data_autotuning_is_off_for_the_dataset_and_what_follows_it(tiny_data
     dataset, _ = opencv_dataset(tiny_dataset / "train", (32, 32), 5, **SETTINGS)
     assert dataset.options().autotune.enabled is False
     assert dataset.map(lambda x, y: (x, y)).options().autotune.enabled is False
+
+
+def test_a_dataset_deleted_mid_pass_lets_go_of_its_batch_arrays(
+    tiny_dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TensorFlow keeps the run-ahead for the life of the process: its arrays (50 MB at the defaults) must not."""
+    built = recorded_run_aheads(monkeypatch)
+    dataset, _ = opencv_dataset(tiny_dataset / "train", (32, 32), 5, seed=1, **SETTINGS)
+    (run_ahead,) = built
+    started = iter(dataset)
+    next(started)
+    assert run_ahead.epochs.arrays.owners
+    del dataset, started
+    gc.collect()
+    assert wait_for_pool_threads(0) == 0 and not run_ahead.epochs.arrays.owners and not run_ahead.window
+
+
+def test_files_are_read_whole_whatever_their_size(tmp_path: Path) -> None:
+    for size in (0, 1, 4096, 3 * 1024 * 1024 + 7):
+        path = tmp_path / f"{size}.bin"
+        path.write_bytes(np.random.default_rng(size).integers(0, 256, size, np.uint8).tobytes())
+        assert opencv_pipeline._file_bytes(str(path)).tobytes() == path.read_bytes(), size
