@@ -16,9 +16,11 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from helpers.augmentation import keras3_layers
 from helpers.datasets import cache_root, data_root, display_path
-from helpers.images import ImageFolderError
+from helpers.images import ImageFolderError, load_image_folder
 from helpers.pipeline import list_images, without_autotuning
 from helpers.pipelines_compared import (
     FAST_CANDIDATES,
@@ -203,6 +205,17 @@ def throughput_table(measurements: list[Measurement]) -> str:
     return "\n".join(lines)
 
 
+def in_memory_batches(folder: Path, size: int, batch_size: int):
+    """The images preloaded as one tensor, batches gathered by shuffled index each epoch, autotuning off: the model's
+    own speed. Given NumPy arrays, Keras builds the same kind of pipeline with autotuning on, and its epochs
+    stalled like the others' (README)."""
+    tf = quiet_import("tensorflow")
+    x, y, _ = load_image_folder(folder, (size, size))
+    images, labels = tf.constant(x / np.float32(255)), tf.constant(y, tf.float32)
+    order = tf.data.Dataset.range(len(y)).shuffle(len(y), seed=0, reshuffle_each_iteration=True).batch(batch_size)
+    return without_autotuning(order.map(lambda indices: (tf.gather(images, indices), tf.gather(labels, indices))))
+
+
 def training_epoch_seconds(name: str, folder: Path, size: int, batch_size: int, repeats: int = 3) -> list[float]:
     """Seconds of each of ``repeats`` training epochs of the kit's CNN fed by a pipeline, after a warm-up epoch.
 
@@ -210,19 +223,14 @@ def training_epoch_seconds(name: str, folder: Path, size: int, batch_size: int, 
     "layers in model" (decode-only input; the Keras 3 augmentation layers run inside the model, where an
     accelerator would run them).
     """
-    from helpers.images import load_image_folder
     from helpers.models import small_cnn
     from helpers.runtime import set_seeds
 
     keras = quiet_import("keras")
     set_seeds()
     model = small_cnn(size)
-    if name == "in memory":  # as tensors: Keras's own tf.data pipeline for arrays stalls like the others (README)
-        tf = quiet_import("tensorflow")
-        x, y, _ = load_image_folder(folder, (size, size))
-        images = tf.data.Dataset.from_tensor_slices((x.astype("float32") / 255.0, y.astype("float32")))
-        images = images.shuffle(len(y), seed=0, reshuffle_each_iteration=True).batch(batch_size)
-        feed = {"x": without_autotuning(images)}
+    if name == "in memory":
+        feed = {"x": in_memory_batches(folder, size, batch_size)}
     elif name == "layers in model":  # decoded outside, augmented and rescaled by Keras layers inside the model
         layers = keras3_layers(seed=0, **SETTINGS)
         model = keras.Sequential([keras.Input((size, size, 3)), *layers, model], name="augmenting_model")

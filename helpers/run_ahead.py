@@ -37,7 +37,7 @@ class RunAhead:
             epoch, index = (self.window[-1][0], self.window[-1][1] + 1) if self.window else (self.passes - 1, 0)
             if index == len(self.epochs):
                 epoch, index = epoch + 1, 0
-            if epoch > self.passes or (epoch == self.passes and index >= self.workers):
+            if epoch > self.passes or (epoch == self.passes and (self.forgotten or index >= self.workers)):
                 return  # the next epoch: one batch per thread, enough to keep them busy while it starts
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="opencv_dataset")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers import pipelines_compared
@@ -19,6 +20,7 @@ from helpers.bench import (
     epoch_seconds,
     fastest,
     images_per_second,
+    in_memory_batches,
     main,
     measure,
     pipeline_batches,
@@ -139,6 +141,13 @@ def test_training_epoch_seconds_times_each_epoch_after_a_warm_up(tiny_dataset: P
 def test_the_references_run_without_tf_datas_autotuning(tiny_dataset: Path) -> None:
     """Decode-only (the ceiling) and the in-memory epochs are references: without the autotuner's stalls (README)."""
     assert keras_input("decode only", tiny_dataset / "train", 32, 4).options().autotune.enabled is False
+    in_memory = in_memory_batches(tiny_dataset / "train", 32, 5)
+    assert in_memory.options().autotune.enabled is False
+    epochs = [[(x.numpy(), y.numpy()) for x, y in in_memory] for _ in range(2)]
+    assert [len(y) for _, y in epochs[0]] == [5, 5, 2] and epochs[0][0][0].shape == (5, 32, 32, 3)
+    pixels = [np.sort(np.concatenate([x.reshape(len(x), -1).sum(1) for x, _ in epoch])) for epoch in epochs]
+    assert np.array_equal(pixels[0], pixels[1]) and 0 < epochs[0][0][0].max() <= 1  # all 12 images, rescaled
+    assert not all(np.array_equal(a[0], b[0]) for a, b in zip(*epochs, strict=True))  # in a new order each epoch
     assert keras_input("TensorFlow only", tiny_dataset / "train", 32, 4).options().autotune.enabled is not False
 
 
