@@ -13,10 +13,10 @@ class BatchArrays:
     a caller's variable), and aligned to 64 bytes, which TensorFlow takes as they are (any other array it copies).
 
     Why: the kernel maps and zeroes a fresh 12 MB array's memory anew (about 400 page faults a batch, with the
-    allocator settings that TensorFlow's ``from_generator`` leaves), and copying
-    an unaligned one costs the hand-over 0.3 ms a batch (what each costs the pipeline: README, "The fast input
-    pipeline"). Each array is a view of one of ``owners``, and every view of it refers to its owner, so an owner that
-    nothing else refers to is free to fill again.
+    allocator settings that TensorFlow's ``from_generator`` leaves), and copying an unaligned one costs the hand-over
+    0.3 ms a batch (what each costs the pipeline: README, "The fast input pipeline"). Each array is a view of one of
+    ``owners``, and every view of it refers to its owner, so an owner that nothing else refers to is free to fill
+    again.
     """
 
     ALIGNMENT = 64

@@ -106,10 +106,9 @@ def restore_malloc_thresholds() -> bool:
     """Undo what iterating a ``from_generator`` dataset does to the whole process (TensorFlow 2.21 logs "Memory
     patch applied: M_TRIM_THRESHOLD=128 kb"): glibc's mmap threshold stops adapting, so if that comes before the
     first large allocations, every later one of 128 KB or more (one float32 image of 128 x 128) is mapped and
-    zeroed afresh. Measured here: decode-only 2 to
-    2.7x slower, 44 to 57 page faults per image, until this sets the largest thresholds glibc's own adaptation
-    reaches (mmap 32 MB, trim 64 MB; fixed from then on, for the whole process). True where it could (Linux with
-    glibc); elsewhere there is nothing to undo.
+    zeroed afresh. Measured here: decode-only 2 to 2.7x slower, 44 to 57 page faults per image, until this sets
+    the largest thresholds glibc's own adaptation reaches (mmap 32 MB, trim 64 MB; fixed from then on, for the
+    whole process). True where it could (Linux with glibc); elsewhere there is nothing to undo.
     """
     if not sys.platform.startswith("linux"):
         return False
@@ -126,8 +125,8 @@ def images_per_second(epoch: Callable[[], Iterable], warm_up: bool = True, min_s
     at least one pass, and return images per second.
 
     Several short passes average out tf.data's occasional stall as a pass starts (its autotuning: 1 to 10 passes
-    in 20 over a 1,000-image folder took about 70 ms more, measured on two cores), which a single
-    pass either misses or doubles. Each measurement starts from glibc's thresholds (``restore_malloc_thresholds``),
+    in 20 over a 1,000-image folder took about 70 ms more, measured on two cores), which a single pass either
+    misses or doubles. Each measurement starts from glibc's thresholds (``restore_malloc_thresholds``),
     whichever pipeline ran before it.
     """
     if warm_up:  # graph tracing, file cache, thread pools

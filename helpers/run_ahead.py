@@ -18,8 +18,8 @@ class RunAhead:
 
     The pool lives from a pass's start until its early batches are made: TensorFlow keeps ``from_generator``'s
     function, and so this object, for the life of the process, so idle threads must not stay with it; ``forget``
-    drops the early batches when the dataset is gone. A pass stopped early (``take``, an interrupted ``fit``)
-    drops what was made for it; the next pass is a new epoch.
+    drops the early batches and the batch arrays when the dataset is gone. A pass stopped early (``take``, an
+    interrupted ``fit``) drops what was made for it; the next pass is a new epoch.
     """
 
     def __init__(self, epochs: _Epochs, workers: int) -> None:
@@ -55,8 +55,9 @@ class RunAhead:
         self.window.clear()
 
     def forget(self) -> None:
-        """Drop the next epoch's batches made ahead: the dataset is gone (a pass that TensorFlow still runs, through
-        a ``tf.function`` that captured it, keeps its own batches and makes the next epoch afresh)."""
+        """The dataset is gone: drop the next epoch's batches made ahead and the batch arrays, and make none ahead
+        from now on (a pass that TensorFlow still runs, through a ``tf.function`` that captured it, keeps its own
+        batches and lets go of its arrays when it ends)."""
         with self.lock:
             self.forgotten = True
             while self.window and self.window[-1][0] >= self.passes:

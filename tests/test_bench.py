@@ -227,8 +227,7 @@ import resource
 from helpers.runtime import setup_lesson
 setup_lesson()
 import tensorflow as tf
-from helpers import pipelines_compared
-from helpers.pipelines_compared import keras_input, restore_malloc_thresholds
+from helpers.pipelines_compared import restore_malloc_thresholds
 images = tf.data.Dataset.range(400).map(lambda i: tf.fill([128, 128, 3], tf.cast(i, tf.float32)), num_parallel_calls=2)
 def faults_per_image():
     for _ in images:

@@ -445,7 +445,7 @@ def test_batches_kept_from_one_pass_are_not_overwritten_by_the_next(tiny_dataset
 
 
 def test_tf_data_autotuning_is_off_for_the_dataset_and_what_follows_it(tiny_dataset: Path) -> None:
-    """Its threads do the work, so there is nothing to tune; the autotuner stalled about half the training epochs
+    """Its threads do the work, so there is nothing to tune; the autotuner stalled 3 to 4 of 8 training epochs
     1.2 s on two cores (README). Options hold for the whole pipeline: a map added after it is not tuned either."""
     dataset, _ = opencv_dataset(tiny_dataset / "train", (32, 32), 5, **SETTINGS)
     assert dataset.options().autotune.enabled is False
